@@ -1,0 +1,224 @@
+"""The scenario: time axis, entities, deals, policy; with cross-reference checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import model_validator
+
+from computeloop.errors import Problem, ScenarioError
+from computeloop.scenario._fields import field
+from computeloop.scenario.deals import (
+    CapacityContract,
+    ComputeCommitment,
+    Deal,
+    EquityInvestment,
+    Warrant,
+)
+from computeloop.scenario.entities import Entity, Frozen, Lab
+from computeloop.scenario.quantity import Amount, PositiveAmount, Quantity, Quarters
+from computeloop.scenario.timeaxis import Quarter, TimeAxis
+
+
+class Meta(Frozen):
+    name: str = field("short scenario id", default="unnamed", min_length=1, max_length=80)
+    title: str = field("one-line description", default="")
+    as_of: dt.date = field(
+        "date the scenario describes ('today' for reconciliation)", "date", dt.date(2025, 10, 17)
+    )
+    sources: dict[str, str] = field("source ids used by `fact` provenance, with citations", default={})
+    hkd_per_usd: Amount | None = field("exchange rate quoted by the source, if any", "HKD/USD", None)
+
+
+class Physical(Frozen):
+    """Physical conversions used to express GW as chips."""
+
+    gpu_rack_kw: PositiveAmount = field("rack-level power per GPU", "kW/GPU", 1.67)
+    pue: PositiveAmount = field(
+        "power usage effectiveness: facility power / IT power", "", 1.3
+    )
+
+
+class Policy(Frozen):
+    """What the lab does when it cannot fund a tranche."""
+
+    on_shortfall: Literal["defer", "cancel"] = field(
+        "'defer': unfunded GW slip to the next quarter; 'cancel': unfunded GW are dropped "
+        "(binding GW always slip instead)",
+        default="defer",
+    )
+    coverage_quarters: Quarters = field(
+        "quarters of net cash burn the lab keeps funded before taking new GW", "quarters", 4.0
+    )
+    min_cash_usd: Amount = field("cash buffer the lab never plans to go below", "USD", 0.0)
+
+
+class Scenario(Frozen):
+    """A complete, validated scenario.
+
+    >>> from computeloop import default_scenario
+    >>> default_scenario().lab.name
+    'OpenAI'
+    """
+
+    meta: Meta = field("name, date and sources", default=Meta())
+    time: TimeAxis = field("quarterly time axis", default=TimeAxis())
+    physical: Physical = field("physical conversions", default=Physical())
+    policy: Policy = field("funding policy of the lab", default=Policy())
+    entities: list[Entity] = field("entities: exactly one lab, plus vendors, builders, investors")
+    deals: list[Deal] = field("deals between the entities", default=[])
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        problems = list(_check(self))
+        if problems:
+            raise ScenarioError(problems)
+        return self
+
+    @property
+    def lab(self) -> Lab:
+        return next(e for e in self.entities if isinstance(e, Lab))
+
+    def entity(self, name: str) -> Entity:
+        for e in self.entities:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+    def deal(self, name: str) -> Deal:
+        for d in self.deals:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    def deals_of(self, kind: type[Any]) -> list[Any]:
+        return [d for d in self.deals if isinstance(d, kind)]
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON form: equal scenarios hash equal."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def quantities(self) -> Iterator[tuple[str, Quantity]]:
+        """Every number in the scenario with its field path."""
+        yield from _walk(self, "")
+
+
+def _walk(obj: Any, path: str) -> Iterator[tuple[str, Quantity]]:
+    if isinstance(obj, Quantity):
+        yield path, obj
+    elif isinstance(obj, Frozen):
+        for name in type(obj).model_fields:
+            yield from _walk(getattr(obj, name), f"{path}.{name}" if path else name)
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from _walk(item, f"{path}[{i}]")
+
+
+_ROLE_KINDS: dict[tuple[type[Any], str], tuple[str, ...]] = {
+    (ComputeCommitment, "buyer"): ("lab",),
+    (ComputeCommitment, "vendor"): ("chip_vendor",),
+    (EquityInvestment, "investor"): ("chip_vendor", "builder", "investor"),
+    (EquityInvestment, "investee"): ("lab",),
+    (Warrant, "issuer"): ("chip_vendor", "builder"),
+    (Warrant, "holder"): ("lab",),
+    (CapacityContract, "tenant"): ("lab",),
+}
+
+
+def _check(s: Scenario) -> Iterator[Problem]:
+    kinds = {e.name: e.kind for e in s.entities}
+    yield from _check_entities(s)
+    names = [d.name for d in s.deals]
+    for i, d in enumerate(s.deals):
+        if names.index(d.name) != i:
+            yield Problem(f"deals[{i}].name", f"duplicate deal name {d.name!r}")
+        for (cls, role), allowed in _ROLE_KINDS.items():
+            if isinstance(d, cls):
+                yield from _check_role(f"deals[{i}].{role}", getattr(d, role), allowed, kinds)
+        if isinstance(d, CapacityContract):
+            for j, b in enumerate(d.builders):
+                yield from _check_role(f"deals[{i}].builders[{j}].entity", b.entity, ("builder",), kinds)
+        if isinstance(d, EquityInvestment | Warrant):
+            yield from _check_trigger(s, i, d.trigger_deal)
+        if isinstance(d, Warrant):
+            issuer = kinds.get(d.issuer)
+            ent = s.entity(d.issuer) if issuer else None
+            if ent is not None and ent.share_price_usd.value <= 0:
+                yield Problem(f"deals[{i}].issuer", f"{d.issuer!r} needs share_price_usd > 0")
+        yield from _check_quarters(s, i, d)
+        yield from _check_sources(s, f"deals[{i}]", d)
+    yield from _check_sources(s, "entities", s.entities)
+
+
+def _check_entities(s: Scenario) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, e in enumerate(s.entities):
+        if e.name in seen:
+            yield Problem(f"entities[{i}].name", f"duplicate entity name {e.name!r}")
+        seen.add(e.name)
+        if e.share_price_usd.value > 0 and e.share_price_quarter is None:
+            yield Problem(f"entities[{i}].share_price_quarter", "required when share_price_usd > 0")
+    labs = [e for e in s.entities if isinstance(e, Lab)]
+    if len(labs) != 1:
+        yield Problem("entities", f"exactly one entity of kind 'lab' is supported, got {len(labs)}")
+    for j, item in enumerate(labs[0].funding.committed if labs else []):
+        if not s.time.contains(item.quarter):
+            yield Problem(
+                f"entities[lab].funding.committed[{j}].quarter", _outside(item.quarter, s.time)
+            )
+
+
+def _check_role(loc: str, name: str, allowed: tuple[str, ...], kinds: dict[str, str]) -> Iterator[Problem]:
+    if name not in kinds:
+        yield Problem(loc, f"unknown entity {name!r}; known: {sorted(kinds)}")
+    elif kinds[name] not in allowed:
+        yield Problem(loc, f"{name!r} is a {kinds[name]}, must be one of {list(allowed)}")
+
+
+def _check_trigger(s: Scenario, i: int, trigger: str) -> Iterator[Problem]:
+    delivering = [d.name for d in s.deals if isinstance(d, ComputeCommitment | CapacityContract)]
+    if trigger not in delivering:
+        yield Problem(
+            f"deals[{i}].trigger_deal",
+            f"unknown or non-delivering deal {trigger!r}; must be one of {delivering}",
+        )
+
+
+def _outside(qtr: Quarter, axis: TimeAxis) -> str:
+    return f"{qtr} is outside the time axis {axis.start}-{axis.end}"
+
+
+def _check_quarters(s: Scenario, i: int, d: Any) -> Iterator[Problem]:
+    for j, t in enumerate(getattr(d, "schedule", [])):
+        if not s.time.contains(t.quarter):
+            yield Problem(f"deals[{i}].schedule[{j}].quarter", _outside(t.quarter, s.time))
+    if isinstance(d, Warrant) and d.expiry < s.time.start:
+        yield Problem(f"deals[{i}].expiry", f"{d.expiry} is before the time axis starts ({s.time.start})")
+    total = getattr(d, "total_gw", None)
+    binding = getattr(d, "binding_gw", None)
+    if total is not None and binding is not None and binding.value > total + 1e-9:
+        yield Problem(
+            f"deals[{i}].binding_gw",
+            f"must be <= the scheduled total of {total:g} GW, got {binding.value:g}",
+        )
+
+
+def _check_sources(s: Scenario, loc: str, obj: Any) -> Iterator[Problem]:
+    known = set(s.meta.sources)
+    for path, qty in _walk(obj, ""):
+        p = qty.provenance
+        if p is not None and p.kind == "fact" and not _is_source(p.text, known):
+            yield Problem(
+                f"{loc}{path if path.startswith('[') else '.' + path}",
+                f"fact source {p.text!r} is neither a URL nor an id in meta.sources {sorted(known)}",
+            )
+
+
+def _is_source(text: str, known: set[str]) -> bool:
+    first = text.split(";")[0].strip()
+    return first in known or first.startswith(("http://", "https://"))

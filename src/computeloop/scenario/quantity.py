@@ -1,0 +1,187 @@
+"""Numbers with provenance.
+
+In a scenario file any number may be written bare (``4.3e9``) or as a mapping
+that says where it comes from::
+
+    {value: 4.3e9, fact: article-2025-10-17}
+    {value: 10.0e9, derived: "100e9 USD / 10 GW"}
+    {value: 10.0e9, assumption: "terms undisclosed; Citi ~$100B / 10 GW", low: 8e9, high: 20e9}
+
+A fact names its source, a derived number its formula, and an assumption its
+rationale and a low/high range that contains the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+ProvenanceKind = Literal["fact", "derived", "assumption"]
+_KINDS: tuple[ProvenanceKind, ...] = ("fact", "derived", "assumption")
+
+
+class Provenance(BaseModel):
+    """Where a number comes from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ProvenanceKind
+    text: str = Field(min_length=1, description="source id or URL, formula, or rationale")
+    low: float | None = None
+    high: float | None = None
+    note: str | None = None
+
+
+class Quantity(BaseModel):
+    """A number and, optionally, its provenance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: float
+    provenance: Provenance | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            raise ValueError(f"must be a number, got {data!r}")
+        if isinstance(data, int | float):
+            return {"value": float(data)}
+        if isinstance(data, Quantity):
+            return data
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"must be a number or a mapping with 'value' and one of "
+                f"{', '.join(_KINDS)}; got {data!r}"
+            )
+        if "provenance" in data:
+            return data
+        return _parse_mapping(data)
+
+    @model_validator(mode="after")
+    def _range_contains_value(self) -> Quantity:
+        p = self.provenance
+        if p is None:
+            return self
+        if p.kind == "assumption" and (p.low is None or p.high is None):
+            raise ValueError("an assumption needs both 'low' and 'high' (its plausible range)")
+        if p.kind != "assumption" and (p.low is not None or p.high is not None):
+            raise ValueError("'low'/'high' belong to assumptions only")
+        if p.low is not None and p.high is not None:
+            if p.low > p.high:
+                raise ValueError(f"low ({p.low:g}) must not exceed high ({p.high:g})")
+            if not p.low <= self.value <= p.high:
+                raise ValueError(
+                    f"value {self.value:g} lies outside its range [{p.low:g}, {p.high:g}]"
+                )
+        return self
+
+    def __float__(self) -> float:
+        return self.value
+
+    def to_yaml(self) -> float | dict[str, Any]:
+        """The plain-data form this quantity was (or could have been) written in."""
+        if self.provenance is None:
+            return self.value
+        p = self.provenance
+        out: dict[str, Any] = {"value": self.value, p.kind: p.text}
+        if p.low is not None:
+            out["low"] = p.low
+            out["high"] = p.high
+        if p.note:
+            out["note"] = p.note
+        return out
+
+
+def _parse_mapping(data: dict[str, Any]) -> dict[str, Any]:
+    allowed = {"value", "low", "high", "note", *_KINDS}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValueError(f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    if "value" not in data:
+        raise ValueError("a number written as a mapping needs a 'value'")
+    kinds = [k for k in _KINDS if k in data]
+    if len(kinds) > 1:
+        raise ValueError(f"give one provenance kind, not {kinds}")
+    if not kinds:
+        if {"low", "high", "note"} & set(data):
+            raise ValueError(f"'low'/'high'/'note' need a provenance kind: one of {list(_KINDS)}")
+        return {"value": data["value"]}
+    kind = kinds[0]
+    prov: dict[str, Any] = {"kind": kind, "text": data[kind]}
+    for key in ("low", "high", "note"):
+        if key in data:
+            prov[key] = data[key]
+    return {"value": data["value"], "provenance": prov}
+
+
+@dataclass(frozen=True)
+class Range:
+    """An allowed interval for a quantity's value; also read by the docs generator."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    integer: bool = False
+
+    def __call__(self, q: Quantity) -> Quantity:
+        v = q.value
+        bad = (
+            (self.ge is not None and not v >= self.ge)
+            or (self.gt is not None and not v > self.gt)
+            or (self.le is not None and not v <= self.le)
+            or (self.lt is not None and not v < self.lt)
+            or v != v  # NaN
+            or (self.integer and v != int(v))
+        )
+        if bad:
+            raise ValueError(f"must be {self.describe()}, got {v:g}")
+        return q
+
+    def describe(self) -> str:
+        parts = []
+        if self.gt is not None:
+            parts.append(f"> {self.gt:g}")
+        if self.ge is not None:
+            parts.append(f">= {self.ge:g}")
+        if self.lt is not None:
+            parts.append(f"< {self.lt:g}")
+        if self.le is not None:
+            parts.append(f"<= {self.le:g}")
+        text = " and ".join(parts) if parts else "any finite number"
+        return f"a whole number {text}" if self.integer else text
+
+
+POSITIVE = Range(gt=0)
+NON_NEGATIVE = Range(ge=0)
+FRACTION = Range(ge=0, le=1)
+
+Amount = Annotated[Quantity, AfterValidator(NON_NEGATIVE)]
+"""A non-negative quantity (money, GW, shares, people)."""
+PositiveAmount = Annotated[Quantity, AfterValidator(POSITIVE)]
+"""A strictly positive quantity."""
+Fraction = Annotated[Quantity, AfterValidator(FRACTION)]
+"""A share between 0 and 1."""
+def whole(lo: float, hi: float) -> Range:
+    """Range of a count written as a number: quarters, for example."""
+    return Range(ge=lo, le=hi, integer=True)
+
+
+Quarters = Annotated[Quantity, AfterValidator(whole(0, 400))]
+"""A whole number of quarters (0 to 400)."""
+Rate = Annotated[Quantity, AfterValidator(Range(gt=-1, le=10))]
+"""A growth or interest rate per period (-100% excluded, up to +1000%)."""
+
+
+def q(value: float, kind: ProvenanceKind | None = None, text: str = "", **kw: Any) -> Quantity:
+    """Build a quantity in code.
+
+    >>> q(4.3e9, "fact", "article-2025-10-17").value
+    4300000000.0
+    """
+    if kind is None:
+        return Quantity(value=value)
+    return Quantity(value=value, provenance=Provenance(kind=kind, text=text, **kw))
