@@ -46,3 +46,7 @@ class UnknownScenarioError(ComputeloopError):
 
 class OutputError(ComputeloopError):
     """An output file or directory could not be written."""
+
+
+class InputError(ComputeloopError):
+    """A bad argument to a command or API call (path count, seed, option value)."""

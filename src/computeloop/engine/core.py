@@ -61,7 +61,7 @@ class _State:
         self.cancelled = np.zeros((P, J))
         self.produced = np.zeros((P, J))
         self.binding_left = np.stack([d.binding_gw for d in x.deals], axis=1) if J else np.zeros((P, 0))
-        self.future_pay = np.zeros((P, x.quarters + 1))  # lease instalments already committed
+        self.future_pay = np.zeros((P, x.quarters + 1, J))  # lease instalments committed
         self.lease_expense = np.zeros((P, x.quarters + 1))
         self.own_expense = np.zeros(P)  # depreciation per quarter of owned hardware
         self.rent_q = np.zeros(P)
@@ -96,7 +96,9 @@ def _quarter(
 ) -> None:
     gw_online = x.gw_base + _online(x, t, deal)
     op = _operations(x, st, t, gw_online)
-    lease_due, rent_due, interest = st.future_pay[:, t], st.rent_q.copy(), st.debt * x.lab_rate_q
+    lease_due_deal = st.future_pay[:, t, :]
+    lease_due = lease_due_deal.sum(axis=1)
+    rent_due, interest = st.rent_q.copy(), st.debt * x.lab_rate_q
     fixed = lease_due + rent_due + interest
     cash_pre = st.cash + op["revenue"] - op["opex_cash"] - fixed - x.one_off_cash[:, t]
     cash_pre = cash_pre + x.committed[:, t]
@@ -111,6 +113,7 @@ def _quarter(
     _produce(x, st, t, plan_cum)
     taken = _allocate(x, st, t, budget)
     pay_now = _deliver(x, st, t, taken, deal, ent)
+    deal["lab_payment"][:, t, :] += lease_due_deal
     invest_in = _invest(x, st, t, taken, ent, op["revenue"])
     proceeds = _vest(x, st, t, ent, vested_out)
     _finance(x, st, t, cash_pre - pay_now + invest_in + proceeds, lab)
@@ -123,7 +126,7 @@ def _quarter(
     lab["committed_funding"][:, t] = x.committed[:, t]
     lab["vendor_investment_in"][:, t] = invest_in
     lab["warrant_proceeds"][:, t] = proceeds
-    lab["gw_online"][:, t] = gw_online
+    lab["gw_online"][:, t] = x.gw_base + _online(x, t + 1, deal)  # at the quarter's end
     lab["fcf"][:, t] = op["revenue"] - op["opex_cash"] - fixed - pay_now - x.one_off_cash[:, t]
     expense = st.lease_expense[:, t] + st.own_expense + rent_due + interest
     lab["net_income"][:, t] = op["revenue"] - op["opex"] - expense - x.one_off_pl[:, t]
@@ -213,7 +216,7 @@ def _deliver(
             st.rent_q += g * d.periodic_per_gw
         else:
             end = min(t + 1 + d.periodic_quarters, x.quarters + 1)
-            st.future_pay[:, t + 1 : end] += (g * d.periodic_per_gw)[:, None]
+            st.future_pay[:, t + 1 : end, j] += (g * d.periodic_per_gw)[:, None]
             st.lease_expense[:, t + 1 : end] += (g * d.expense_per_gw_q)[:, None]
             if d.upfront_per_gw.any():
                 st.own_expense += g * d.expense_per_gw_q

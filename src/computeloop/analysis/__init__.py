@@ -1,0 +1,1 @@
+"""Analyses: reductions of labelled results into metrics and reports."""
