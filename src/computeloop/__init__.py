@@ -10,7 +10,7 @@ The public API: load or build a scenario, simulate it, analyse the results.
 
 __version__ = "0.1.0"
 
-from computeloop.api import simulate, summarize  # noqa: E402
+from computeloop.api import reconcile, simulate, summarize  # noqa: E402
 from computeloop.errors import ComputeloopError, ScenarioError  # noqa: E402
 from computeloop.scenario import (  # noqa: E402
     Scenario,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from computeloop.analysis.metrics import summarize
+from computeloop.analysis.reconcile import ReconcileReport, reconcile_results
 
 from computeloop.engine import compile_inputs, run_engine
 from computeloop.errors import InputError
