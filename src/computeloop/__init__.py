@@ -10,9 +10,9 @@ The public API: load or build a scenario, simulate it, analyse the results.
 
 __version__ = "0.1.0"
 
-from computeloop.api import reconcile, simulate, summarize  # noqa: E402
-from computeloop.errors import ComputeloopError, ScenarioError  # noqa: E402
-from computeloop.scenario import (  # noqa: E402
+from computeloop.api import reconcile, simulate, summarize
+from computeloop.errors import ComputeloopError, ScenarioError
+from computeloop.scenario import (
     Scenario,
     default_scenario,
     load_scenario,

@@ -6,7 +6,6 @@ from typing import Any, Literal
 
 from computeloop.analysis.metrics import summarize
 from computeloop.analysis.reconcile import ReconcileReport, reconcile_results
-
 from computeloop.engine import compile_inputs, run_engine
 from computeloop.errors import InputError
 from computeloop.results import Results, build_results

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from computeloop.scenario.deals import CapacityContract, ComputeCommitment, EquityInvestment, Warrant
+from computeloop.scenario.deals import (
+    CapacityContract,
+    ComputeCommitment,
+    EquityInvestment,
+    Warrant,
+)
 from computeloop.scenario.entities import CostLine, Lab
 from computeloop.scenario.model import Scenario
 from computeloop.scenario.quantity import Quantity

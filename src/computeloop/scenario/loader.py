@@ -52,7 +52,7 @@ _StrictLoader.add_implicit_resolver(
 def read_yaml(text: str, source: str) -> Any:
     """Parse YAML text, turning syntax errors into a :class:`ScenarioError`."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -1,0 +1,210 @@
+"""The command line: a thin shell over the library API (``computeloop --help``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from computeloop import __version__
+from computeloop.analysis.metrics import summarize
+from computeloop.api import reconcile, simulate, with_policy
+from computeloop.cli import render
+from computeloop.cli.fmt import value as fmt_value
+from computeloop.errors import ComputeloopError, OutputError, ScenarioError
+from computeloop.scenario.describe import terms
+from computeloop.scenario.loader import DEFAULT_NAME, embedded_text, load_scenario
+from computeloop.scenario.model import Scenario
+
+app = typer.Typer(
+    name="computeloop",
+    help="Stress-test the AI compute build-out: deals, funding feedback, vendor exposure.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_INPUT = 2
+EXIT_RECONCILE_FAIL = 1
+EXIT_INTERNAL = 70
+
+
+class PolicyChoice(str, Enum):
+    defer = "defer"
+    cancel = "cancel"
+
+
+ScenarioArg = Annotated[
+    str | None,
+    typer.Argument(help=f"scenario file, or an embedded name (default: {DEFAULT_NAME})"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON on stdout")]
+
+
+@contextmanager
+def _user_errors(json_mode: bool = False) -> Iterator[None]:
+    """Turn user-caused errors into a message and exit code 2, never a traceback."""
+    try:
+        yield
+    except ComputeloopError as exc:
+        if json_mode:
+            problems = [str(exc)]
+            if isinstance(exc, ScenarioError):
+                problems = [p.render(exc.source) for p in exc.problems]
+            _emit({"ok": False, "errors": problems})
+        for line in str(exc).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def _emit(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, allow_nan=False))
+
+
+def _load(name: str | None) -> Scenario:
+    return load_scenario(name or DEFAULT_NAME)
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg = None,
+    policy: Annotated[
+        PolicyChoice | None,
+        typer.Option(help="override the scenario's policy when the lab cannot fund a tranche"),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed, recorded in the output")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Simulate a scenario quarter by quarter and summarise it."""
+    with _user_errors(json_out):
+        s = _load(scenario)
+        if policy is not None:
+            s = with_policy(s, policy.value)
+        summary = summarize(simulate(s, seed=seed))
+    if json_out:
+        _emit(summary)
+    else:
+        render.console().print(render.run_summary(s, summary))
+
+
+@app.command("reconcile")
+def reconcile_cmd(scenario: ScenarioArg = None, json_out: JsonOpt = False) -> None:
+    """Every figure of the source article next to the model's value; exit 1 if any fails."""
+    with _user_errors(json_out):
+        rep = reconcile(_load(scenario))
+    if json_out:
+        _emit(rep.to_json())
+    else:
+        render.console().print(render.reconcile_table(rep))
+    if not rep.all_pass:
+        raise typer.Exit(EXIT_RECONCILE_FAIL)
+
+
+@app.command()
+def deals(scenario: ScenarioArg = None, json_out: JsonOpt = False) -> None:
+    """The deals with their terms and the provenance of every number."""
+    with _user_errors(json_out):
+        s = _load(scenario)
+    if json_out:
+        _emit({"scenario": s.meta.name, "deals": [d.model_dump(mode="json") for d in s.deals]})
+        return
+    rows = []
+    for d in s.deals:
+        table = [
+            (t.path, fmt_value(t.value, t.unit), render.provenance_label(t.quantity) if t.quantity else "")
+            for t in terms(d)
+            if t.path not in ("name", "type")
+        ]
+        rows.append((d.name, d.type.replace("_", " "), table))
+    con = render.console()
+    for table in render.deals_tables(s, rows):
+        con.print(table)
+
+
+@app.command()
+def validate(
+    file: Annotated[str, typer.Argument(help="scenario file to check")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a scenario file; list every problem, one per line."""
+    with _user_errors(json_out):
+        s = load_scenario(file)
+    census = {"fact": 0, "derived": 0, "assumption": 0, "none": 0}
+    for _, q in s.quantities():
+        census[q.provenance.kind if q.provenance else "none"] += 1
+    info = {
+        "ok": True, "file": file, "scenario": s.meta.name, "entities": len(s.entities),
+        "deals": len(s.deals), "provenance": census,
+    }
+    if json_out:
+        _emit(info)
+        return
+    typer.echo(
+        f"ok: {file}: scenario '{s.meta.name}', {len(s.entities)} entities, {len(s.deals)} deals; "
+        f"numbers: {census['fact']} fact, {census['derived']} derived, "
+        f"{census['assumption']} assumption, {census['none']} without provenance"
+    )
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="where to write the scenario file")] = Path("."),
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write the default scenario as an editable, commented YAML file."""
+    target = directory / f"{DEFAULT_NAME}.yaml"
+    with _user_errors():
+        _write_atomic(target, embedded_text(DEFAULT_NAME), force)
+    typer.echo(f"wrote {target}; edit it, then: computeloop validate {target}")
+
+
+def _write_atomic(target: Path, text: str, force: bool) -> None:
+    if target.exists() and not force:
+        raise OutputError(f"{target} exists; pass --force to overwrite it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _version(flag: bool) -> None:
+    if flag:
+        typer.echo(f"computeloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    """computeloop: stress-test the AI compute build-out."""
+
+
+def main() -> None:
+    """Console entry point: run the app; report bugs without a wall of traceback."""
+    try:
+        app()
+    except Exception as exc:  # a bug in computeloop, not bad input
+        if os.environ.get("COMPUTELOOP_DEBUG"):
+            raise
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in computeloop; rerun with COMPUTELOOP_DEBUG=1 for details.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
