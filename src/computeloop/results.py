@@ -17,10 +17,19 @@ from computeloop.engine.core import EngineOutput
 from computeloop.scenario.model import Scenario
 
 UNITS = {
-    "users": "users", "payers": "users", "gw_online": "GW", "gw_due": "GW",
-    "gw_delivered": "GW", "gw_backlog": "GW", "gw_cancelled": "GW", "gw_produced": "GW",
-    "gw_inventory": "GW", "gw_stranded": "GW", "share_price": "USD/share",
-    "shares_outstanding": "shares", "tranche_vested_shares": "shares",
+    "users": "users",
+    "payers": "users",
+    "gw_online": "GW",
+    "gw_due": "GW",
+    "gw_delivered": "GW",
+    "gw_backlog": "GW",
+    "gw_cancelled": "GW",
+    "gw_produced": "GW",
+    "gw_inventory": "GW",
+    "gw_stranded": "GW",
+    "share_price": "USD/share",
+    "shares_outstanding": "shares",
+    "tranche_vested_shares": "shares",
 }
 
 
@@ -44,9 +53,7 @@ class Results:
         return self.dataset[f"lab_{name}"]
 
 
-def build_results(
-    out: EngineOutput, scenario: Scenario, seed: int | None, policy: str
-) -> Results:
+def build_results(out: EngineOutput, scenario: Scenario, seed: int | None, policy: str) -> Results:
     """Wrap engine arrays in a labelled dataset."""
     quarter = scenario.time.labels()
     entity = [e.name for e in scenario.entities]

@@ -51,7 +51,9 @@ def _mode(values: list[str | None]) -> str | None:
 def lab_metrics(r: Results) -> dict[str, Any]:
     ds = r.dataset
     cum_ext = (
-        ds.lab_committed_funding + ds.lab_new_funding + ds.lab_vendor_investment_in
+        ds.lab_committed_funding
+        + ds.lab_new_funding
+        + ds.lab_vendor_investment_in
         + ds.lab_warrant_proceeds
     ).sum("quarter") + (ds.lab_debt.isel(quarter=-1) - r.scenario.lab.debt_usd.value)
     years = _by_year(ds.lab_revenue)
@@ -83,7 +85,7 @@ def _by_year(da: xr.DataArray) -> dict[str, float]:
 
 def _planned_vendor_revenue(r: Results, vendor: str) -> float:
     return sum(
-        d.total_gw * d.chip_usd_per_gw.value
+        float(d.total_gw * d.chip_usd_per_gw.value)
         for d in r.scenario.deals_of(ComputeCommitment)
         if d.vendor == vendor
     )
@@ -235,7 +237,7 @@ def series(r: Results) -> dict[str, list[Any]]:
 def summarize(r: Results) -> dict[str, Any]:
     """The JSON-ready summary of a run (see docs/cli.md for every field)."""
     ds = r.dataset
-    return _clean(
+    out: dict[str, Any] = _clean(
         {
             "schema_version": JSON_SCHEMA_VERSION,
             "scenario": r.scenario.meta.name,
@@ -256,6 +258,7 @@ def summarize(r: Results) -> dict[str, Any]:
             "series": series(r),
         }
     )
+    return out
 
 
 def deal_metrics(r: Results) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +38,7 @@ EXIT_RECONCILE_FAIL = 1
 EXIT_INTERNAL = 70
 
 
-class PolicyChoice(str, Enum):
+class PolicyChoice(StrEnum):
     defer = "defer"
     cancel = "cancel"
 
@@ -120,14 +120,18 @@ def deals(scenario: ScenarioArg = None, json_out: JsonOpt = False) -> None:
     rows = []
     for d in s.deals:
         table = [
-            (t.path, fmt_value(t.value, t.unit), render.provenance_label(t.quantity) if t.quantity else "")
+            (
+                t.path,
+                fmt_value(t.value, t.unit),
+                render.provenance_label(t.quantity) if t.quantity else "",
+            )
             for t in terms(d)
             if t.path not in ("name", "type")
         ]
         rows.append((d.name, d.type.replace("_", " "), table))
     con = render.console()
-    for table in render.deals_tables(s, rows):
-        con.print(table)
+    for rendered in render.deals_tables(s, rows):
+        con.print(rendered)
 
 
 @app.command()
@@ -142,8 +146,12 @@ def validate(
     for _, q in s.quantities():
         census[q.provenance.kind if q.provenance else "none"] += 1
     info = {
-        "ok": True, "file": file, "scenario": s.meta.name, "entities": len(s.entities),
-        "deals": len(s.deals), "provenance": census,
+        "ok": True,
+        "file": file,
+        "scenario": s.meta.name,
+        "entities": len(s.entities),
+        "deals": len(s.deals),
+        "provenance": census,
     }
     if json_out:
         _emit(info)

@@ -35,8 +35,14 @@ def run_summary(s: Scenario, summary: dict[str, Any]) -> Group:
         ("revenue over the horizon", usd(lab["revenue_total_usd"])),
         ("peak funding gap (new capital beyond committed)", usd(lab["peak_funding_gap_usd"])),
         ("cumulative external funding", usd(lab["cumulative_external_funding_usd"])),
-        ("  of which from vendors (investment, warrant sales)", usd(lab["cumulative_vendor_funding_usd"])),
-        ("breakeven quarter (FCF >= 0 from then on)", lab["breakeven_quarter"] or "not within horizon"),
+        (
+            "  of which from vendors (investment, warrant sales)",
+            usd(lab["cumulative_vendor_funding_usd"]),
+        ),
+        (
+            "breakeven quarter (FCF >= 0 from then on)",
+            lab["breakeven_quarter"] or "not within horizon",
+        ),
         ("GW online at the end", gw(lab["gw_online_end"])),
         ("GW deferred at the end", gw(lab["gw_deferred_end"])),
         ("GW cancelled", gw(lab["gw_cancelled_end"])),
@@ -87,13 +93,18 @@ def _warrants(m: dict[str, Any]) -> Table:
     for name, w in m["warrants"].items():
         t.add_row(
             f"[bold]{name}[/] ({w['issuer']} -> {w['holder']})",
-            count(w["vested_shares"]) + " vested", f"of {count(w['shares'])}",
-            f"headline {usd(w['headline_value_usd'])}", f"vested {usd(w['value_usd'])}",
+            count(w["vested_shares"]) + " vested",
+            f"of {count(w['shares'])}",
+            f"headline {usd(w['headline_value_usd'])}",
+            f"vested {usd(w['value_usd'])}",
         )
         for k, tr in enumerate(w["tranches"], 1):
             t.add_row(
-                f"  tranche {k}", count(tr["shares"]), gw(tr["gw_milestone"]),
-                f"${tr['price_hurdle_usd']:,.0f}", tr["vesting_quarter"] or "no",
+                f"  tranche {k}",
+                count(tr["shares"]),
+                gw(tr["gw_milestone"]),
+                f"${tr['price_hurdle_usd']:,.0f}",
+                tr["vesting_quarter"] or "no",
             )
     return t
 
@@ -102,20 +113,37 @@ def _deals(m: dict[str, Any]) -> Table:
     t = _table("Deliveries", "deal", "contracted", "delivered", "deferred", "cancelled", "lab paid")
     for name, d in m["deals"].items():
         t.add_row(
-            name, gw(d["gw_contracted"]), gw(d["gw_delivered"]), gw(d["gw_deferred_end"]),
-            gw(d["gw_cancelled"]), usd(d["lab_payments_usd"]),
+            name,
+            gw(d["gw_contracted"]),
+            gw(d["gw_delivered"]),
+            gw(d["gw_deferred_end"]),
+            gw(d["gw_cancelled"]),
+            usd(d["lab_payments_usd"]),
         )
     return t
 
 
 def _path(summary: dict[str, Any]) -> Table:
     s = summary["series"]
-    t = _table("Quarter by quarter", "quarter", "GW online", "revenue", "free cash flow",
-               "lab cash", "funding gap", "GW deferred")
+    t = _table(
+        "Quarter by quarter",
+        "quarter",
+        "GW online",
+        "revenue",
+        "free cash flow",
+        "lab cash",
+        "funding gap",
+        "GW deferred",
+    )
     for i, q in enumerate(s["quarter"]):
         t.add_row(
-            q, gw(s["gw_online"][i]), usd(s["revenue_usd"][i]), usd(s["fcf_usd"][i]),
-            usd(s["cash_usd"][i]), usd(s["funding_gap_usd"][i]), gw(s["gw_deferred"][i]),
+            q,
+            gw(s["gw_online"][i]),
+            usd(s["revenue_usd"][i]),
+            usd(s["fcf_usd"][i]),
+            usd(s["cash_usd"][i]),
+            usd(s["funding_gap_usd"][i]),
+            gw(s["gw_deferred"][i]),
         )
     return t
 
@@ -124,12 +152,20 @@ def reconcile_table(rep: ReconcileReport) -> Table:
     t = _table(
         f"Reconciliation with {rep.source}: {sum(c.passed for c in rep.checks)}/"
         f"{len(rep.checks)} pass",
-        "figure", "article", "model", "diff", "basis", "rule", "result",
+        "figure",
+        "article",
+        "model",
+        "diff",
+        "basis",
+        "rule",
+        "result",
     )
     for c in rep.checks:
         diff = "" if c.rel_diff is None else f"{100 * c.rel_diff:+.1f}%"
         ok = "[green]pass[/]" if c.passed else f"[red]FAIL[/] {c.note}".strip()
-        t.add_row(c.text, value(c.article, c.unit), value(c.model, c.unit), diff, c.basis, c.rule, ok)
+        t.add_row(
+            c.text, value(c.article, c.unit), value(c.model, c.unit), diff, c.basis, c.rule, ok
+        )
     return t
 
 
@@ -142,7 +178,9 @@ def provenance_label(q: Quantity) -> str:
     return f"{p.kind}: {p.text}"
 
 
-def deals_tables(s: Scenario, terms: list[tuple[str, str, list[tuple[str, str, str]]]]) -> list[Table]:
+def deals_tables(
+    s: Scenario, terms: list[tuple[str, str, list[tuple[str, str, str]]]]
+) -> list[Table]:
     out = []
     for title, subtitle, rows in terms:
         t = _table(f"{title}  [dim]{subtitle}[/]", "term", "value", "provenance")

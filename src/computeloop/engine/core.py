@@ -20,25 +20,58 @@ from computeloop.engine.inputs import DeliveringDeal, EngineInputs
 F = NDArray[np.float64]
 
 LAB_VARS = (
-    "users", "payers", "revenue_demand", "revenue_capacity", "revenue", "opex", "opex_cash",
-    "research_cost", "compute_payments", "rent", "interest", "one_off", "net_income", "fcf",
-    "cash", "debt", "committed_funding", "new_funding", "vendor_investment_in",
-    "warrant_proceeds", "funding_gap", "gw_online", "valuation",
+    "users",
+    "payers",
+    "revenue_demand",
+    "revenue_capacity",
+    "revenue",
+    "opex",
+    "opex_cash",
+    "research_cost",
+    "compute_payments",
+    "rent",
+    "interest",
+    "one_off",
+    "net_income",
+    "fcf",
+    "cash",
+    "debt",
+    "committed_funding",
+    "new_funding",
+    "vendor_investment_in",
+    "warrant_proceeds",
+    "funding_gap",
+    "gw_online",
+    "valuation",
 )
 DEAL_VARS = (
-    "gw_due", "gw_delivered", "gw_backlog", "gw_cancelled", "gw_produced", "gw_inventory",
-    "gw_stranded", "lab_payment",
+    "gw_due",
+    "gw_delivered",
+    "gw_backlog",
+    "gw_cancelled",
+    "gw_produced",
+    "gw_inventory",
+    "gw_stranded",
+    "lab_payment",
 )
 ENTITY_VARS = (
-    "revenue_from_lab", "investment_in_lab", "warrant_value_given", "inventory_usd",
-    "stranded_usd", "idle_capacity_usd", "deal_capex", "deal_debt", "share_price",
-    "shares_outstanding", "stake_in_lab_usd",
+    "revenue_from_lab",
+    "investment_in_lab",
+    "warrant_value_given",
+    "inventory_usd",
+    "stranded_usd",
+    "idle_capacity_usd",
+    "deal_capex",
+    "deal_debt",
+    "share_price",
+    "shares_outstanding",
+    "stake_in_lab_usd",
 )
 
 
 @dataclass(frozen=True)
 class EngineOutput:
-    """Raw arrays: lab ``(P, T)``, deal ``(P, T, J)``, entity ``(P, T, E)``, tranche ``(P, T, K)``."""
+    """Raw arrays: lab (P, T), deal (P, T, J), entity (P, T, E), tranche (P, T, K)."""
 
     lab: dict[str, F]
     deal: dict[str, F]
@@ -60,7 +93,9 @@ class _State:
         self.delivered = np.zeros((P, J))
         self.cancelled = np.zeros((P, J))
         self.produced = np.zeros((P, J))
-        self.binding_left = np.stack([d.binding_gw for d in x.deals], axis=1) if J else np.zeros((P, 0))
+        self.binding_left = (
+            np.stack([d.binding_gw for d in x.deals], axis=1) if J else np.zeros((P, 0))
+        )
         self.future_pay = np.zeros((P, x.quarters + 1, J))  # lease instalments committed
         self.lease_expense = np.zeros((P, x.quarters + 1))
         self.own_expense = np.zeros(P)  # depreciation per quarter of owned hardware
@@ -91,8 +126,14 @@ def run_engine(x: EngineInputs) -> EngineOutput:
 
 
 def _quarter(
-    x: EngineInputs, st: _State, t: int, plan_cum: list[F],
-    lab: dict[str, F], deal: dict[str, F], ent: dict[str, F], vested_out: F,
+    x: EngineInputs,
+    st: _State,
+    t: int,
+    plan_cum: list[F],
+    lab: dict[str, F],
+    deal: dict[str, F],
+    ent: dict[str, F],
+    vested_out: F,
 ) -> None:
     gw_online = x.gw_base + _online(x, t, deal)
     op = _operations(x, st, t, gw_online)
@@ -107,7 +148,10 @@ def _quarter(
     # what it can raise; whatever is left funds new GW.
     window = max(x.coverage_q, 1)
     budget = (
-        cash_pre - x.min_cash + (x.debt_capacity - st.debt).clip(0) + window * x.raise_cap
+        cash_pre
+        - x.min_cash
+        + (x.debt_capacity - st.debt).clip(0)
+        + window * x.raise_cap
         - x.coverage_q * burn
     )
     _produce(x, st, t, plan_cum)
@@ -158,7 +202,9 @@ def _operations(x: EngineInputs, st: _State, t: int, gw_online: F) -> dict[str, 
         "revenue_capacity": capacity,
         "revenue": revenue,
         "opex": np.sum(lines, axis=0),
-        "opex_cash": np.sum([c.cash_share * ln for c, ln in zip(x.costs, lines, strict=True)], axis=0),
+        "opex_cash": np.sum(
+            [c.cash_share * ln for c, ln in zip(x.costs, lines, strict=True)], axis=0
+        ),
         "research_cost": lines[x.research_line],
     }
 
@@ -174,7 +220,9 @@ def _produce(x: EngineInputs, st: _State, t: int, plan_cum: list[F]) -> None:
 def _allocate(x: EngineInputs, st: _State, t: int, budget: F) -> F:
     """GW taken per deal this quarter: binding GW always, the rest while the budget lasts."""
     P, J = x.paths, len(x.deals)
-    due = st.backlog + np.array([d.schedule[t] for d in x.deals])[None, :] if J else np.zeros((P, 0))
+    due = (
+        st.backlog + np.array([d.schedule[t] for d in x.deals])[None, :] if J else np.zeros((P, 0))
+    )
     binding = np.minimum(due, st.binding_left)
     unit = np.stack([_unit_need(x, st, j, d) for j, d in enumerate(x.deals)], axis=1) if J else due
     budget = budget - (binding * unit).sum(axis=1)
@@ -225,8 +273,14 @@ def _deliver(
 
 
 def _book_deal(
-    x: EngineInputs, st: _State, t: int, j: int, d: DeliveringDeal, g: F,
-    deal: dict[str, F], ent: dict[str, F],
+    x: EngineInputs,
+    st: _State,
+    t: int,
+    j: int,
+    d: DeliveringDeal,
+    g: F,
+    deal: dict[str, F],
+    ent: dict[str, F],
 ) -> None:
     prev_produced = deal["gw_produced"][:, t - 1, j] if t else np.zeros(x.paths)
     stranded = np.maximum(0.0, st.produced[:, j] - (d.total_gw - st.cancelled[:, j]))
@@ -252,14 +306,10 @@ def _book_deal(
             ent["idle_capacity_usd"][:, t, e] += share * waiting * d.unit_cost_per_gw
             ent["deal_capex"][:, t, e] += share * built * d.unit_cost_per_gw
             st.builder_debt[:, e] += share * built * d.unit_cost_per_gw * d.debt_share
-        ent["stranded_usd"][:, t, e] += (
-            share * stranded * d.unit_cost_per_gw * (1.0 - d.recovery)
-        )
+        ent["stranded_usd"][:, t, e] += share * stranded * d.unit_cost_per_gw * (1.0 - d.recovery)
 
 
-def _invest(
-    x: EngineInputs, st: _State, t: int, taken: F, ent: dict[str, F], revenue: F
-) -> F:
+def _invest(x: EngineInputs, st: _State, t: int, taken: F, ent: dict[str, F], revenue: F) -> F:
     total = np.zeros(x.paths)
     valuation = np.maximum(x.valuation_multiple * 4.0 * revenue, 1.0)
     for i, inv in enumerate(x.investments):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -137,14 +138,16 @@ def growth_path(start: F, growth: F, decay: F, quarters: int) -> F:
     t = np.arange(quarters - 1, dtype=np.float64)
     rates = growth[:, None] * decay[:, None] ** t[None, :]
     factors = np.concatenate([np.ones((start.size, 1)), np.cumprod(1.0 + rates, axis=1)], axis=1)
-    return start[:, None] * factors
+    out: F = start[:, None] * factors
+    return out
 
 
 def annuity_factor(rate_q: F, n: int) -> F:
     """Payment per unit of principal for an n-quarter annuity at quarterly rate ``rate_q``."""
     safe = np.where(np.abs(rate_q) < 1e-12, 1.0, rate_q)
     factor = safe / (1.0 - (1.0 + safe) ** (-n))
-    return np.where(np.abs(rate_q) < 1e-12, 1.0 / n, factor)
+    out: F = np.where(np.abs(rate_q) < 1e-12, 1.0 / n, factor)
+    return out
 
 
 def compile_inputs(
@@ -169,7 +172,11 @@ def compile_inputs(
         deals=deals,
         investments=tuple(
             InvestmentInputs(
-                d.name, names.index(d.investor), index[d.trigger_deal], v(d.usd_per_gw), v(d.max_usd)
+                d.name,
+                names.index(d.investor),
+                index[d.trigger_deal],
+                v(d.usd_per_gw),
+                v(d.max_usd),
             )
             for d in scenario.deals_of(EquityInvestment)
         ),
@@ -178,12 +185,14 @@ def compile_inputs(
     )
 
 
-def _lab_inputs(s: Scenario, lab: Lab, v: _Values) -> dict[str, object]:
+def _lab_inputs(s: Scenario, lab: Lab, v: _Values) -> dict[str, Any]:
     T = s.time.n
     u = lab.users
     ramp_start = s.time.index(u.paying_share_ramp_start) if u.paying_share_ramp_start else 0
     t = np.arange(T, dtype=np.float64)
-    progress = np.clip((t - ramp_start + 1) / max(u.paying_share_ramp_quarters.value, 1.0), 0.0, 1.0)
+    progress = np.clip(
+        (t - ramp_start + 1) / max(u.paying_share_ramp_quarters.value, 1.0), 0.0, 1.0
+    )
     share0, share1 = v(u.paying_share_start), v(u.paying_share_end)
     one_pl = np.zeros((v.paths, T))
     one_cash = np.zeros((v.paths, T))
@@ -198,7 +207,9 @@ def _lab_inputs(s: Scenario, lab: Lab, v: _Values) -> dict[str, object]:
         committed[:, s.time.index(inflow.quarter)] += v(inflow.usd)
     lines = (lab.costs.research, lab.costs.serving_admin, lab.costs.sales_marketing)
     return {
-        "users": growth_path(v(u.weekly_users_start), v(u.users_growth_q), v(u.users_growth_decay), T),
+        "users": growth_path(
+            v(u.weekly_users_start), v(u.users_growth_q), v(u.users_growth_decay), T
+        ),
         "paying_share": share0[:, None] + (share1 - share0)[:, None] * progress[None, :],
         "revenue_per_payer_q": 3.0
         * growth_path(
@@ -208,7 +219,10 @@ def _lab_inputs(s: Scenario, lab: Lab, v: _Values) -> dict[str, object]:
             T,
         ),
         "enterprise": growth_path(
-            v(u.enterprise_revenue_q_start), v(u.enterprise_growth_q), v(u.enterprise_growth_decay), T
+            v(u.enterprise_revenue_q_start),
+            v(u.enterprise_growth_q),
+            v(u.enterprise_growth_decay),
+            T,
         ),
         "revenue_per_gw_q": v(lab.revenue_per_gw_year_usd) / 4.0,
         "gw_base": v(lab.compute_online_gw),
@@ -260,9 +274,22 @@ def _delivering(s: Scenario, v: _Values, names: tuple[str, ...]) -> tuple[Delive
                 expense = (chip + other) / life
             out.append(
                 DeliveringDeal(
-                    d.name, "compute", ((names.index(d.vendor), 1.0),), _schedule(s, d),
-                    d.total_gw, v(d.binding_gw), int(d.lead_time_quarters.value), life, upfront,
-                    periodic, n, expense, chip, chip * (1.0 - margin), v(d.resale_fraction), zeros,
+                    d.name,
+                    "compute",
+                    ((names.index(d.vendor), 1.0),),
+                    _schedule(s, d),
+                    d.total_gw,
+                    v(d.binding_gw),
+                    int(d.lead_time_quarters.value),
+                    life,
+                    upfront,
+                    periodic,
+                    n,
+                    expense,
+                    chip,
+                    chip * (1.0 - margin),
+                    v(d.resale_fraction),
+                    zeros,
                 )
             )
         elif isinstance(d, CapacityContract):
@@ -270,9 +297,22 @@ def _delivering(s: Scenario, v: _Values, names: tuple[str, ...]) -> tuple[Delive
             shares = tuple((names.index(b.entity), b.share.value) for b in d.builders)
             out.append(
                 DeliveringDeal(
-                    d.name, "capacity", shares, _schedule(s, d), d.total_gw, v(d.binding_gw),
-                    int(d.build_lead_quarters.value), T + 1, zeros, rent_q, T, rent_q, zeros,
-                    v(d.capex_usd_per_gw), v(d.relet_fraction), v(d.debt_financed_share),
+                    d.name,
+                    "capacity",
+                    shares,
+                    _schedule(s, d),
+                    d.total_gw,
+                    v(d.binding_gw),
+                    int(d.build_lead_quarters.value),
+                    T + 1,
+                    zeros,
+                    rent_q,
+                    T,
+                    rent_q,
+                    zeros,
+                    v(d.capex_usd_per_gw),
+                    v(d.relet_fraction),
+                    v(d.debt_financed_share),
                 )
             )
     return tuple(out)
@@ -294,7 +334,7 @@ def _warrant(
     )
 
 
-def _market(s: Scenario, v: _Values) -> dict[str, F]:
+def _market(s: Scenario, v: _Values) -> dict[str, Any]:
     T, E = s.time.n, len(s.entities)
     price = np.zeros((v.paths, T, E))
     shares0 = np.zeros((v.paths, E))
@@ -307,5 +347,7 @@ def _market(s: Scenario, v: _Values) -> dict[str, F]:
         if e.share_price_quarter is not None:
             years = (t - s.time.index(e.share_price_quarter)) / 4.0
             drift = v(e.share_price_drift_annual)
-            price[:, :, j] = v(e.share_price_usd)[:, None] * (1.0 + drift[:, None]) ** years[None, :]
+            price[:, :, j] = (
+                v(e.share_price_usd)[:, None] * (1.0 + drift[:, None]) ** years[None, :]
+            )
     return {"share_price": price, "shares0": shares0, "gross_margin": margin}

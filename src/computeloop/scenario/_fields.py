@@ -13,5 +13,5 @@ def field(description: str, unit: str = "", default: Any = ..., **kw: Any) -> An
     """A pydantic ``Field`` carrying a unit, read back by the docs generator."""
     if isinstance(default, float):  # quantity defaults are floats; int fields keep ints
         default = Quantity(value=default)
-    extra = {"unit": unit} if unit else {}
+    extra: dict[str, Any] = {"unit": unit} if unit else {}
     return Field(default, description=description, json_schema_extra=extra, **kw)

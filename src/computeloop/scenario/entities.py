@@ -27,7 +27,9 @@ class EntityBase(Frozen):
     revenue_annual_usd: Amount = field(
         "annual revenue at the start, excluding anything from the scenario's deals", "USD", 0.0
     )
-    shares_outstanding: Amount = field("shares outstanding at the start (0 if private)", "shares", 0.0)
+    shares_outstanding: Amount = field(
+        "shares outstanding at the start (0 if private)", "shares", 0.0
+    )
     share_price_usd: Amount = field("share price at `share_price_quarter`", "USD/share", 0.0)
     share_price_quarter: Quarter | None = field(
         "quarter in which `share_price_usd` was observed", "quarter", None
@@ -75,7 +77,8 @@ class UserDrivers(Frozen):
     paying_share_end: Fraction = field("paying share reached after the ramp", "")
     paying_share_ramp_start: Quarter | None = field(
         "first quarter of the paying-share ramp (default: the first simulated quarter)",
-        "quarter", None,
+        "quarter",
+        None,
     )
     paying_share_ramp_quarters: Quarters = field(
         "quarters over which the paying share moves linearly from start to end", "quarters", 1.0
@@ -107,7 +110,9 @@ class CostLine(Frozen):
         "each quarter the fixed part's growth rate is multiplied by this", "", 1.0
     )
     share_of_revenue: Fraction = field("variable part, as a share of revenue", "", 0.0)
-    cash_share: Fraction = field("share paid in cash (the rest is stock-based compensation)", "", 1.0)
+    cash_share: Fraction = field(
+        "share paid in cash (the rest is stock-based compensation)", "", 1.0
+    )
 
 
 class OneOffItem(Frozen):

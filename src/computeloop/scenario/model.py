@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from pydantic import model_validator
@@ -30,17 +30,19 @@ class Meta(Frozen):
     as_of: dt.date = field(
         "date the scenario describes ('today' for reconciliation)", "date", dt.date(2025, 10, 17)
     )
-    sources: dict[str, str] = field("source ids used by `fact` provenance, with citations", default={})
-    hkd_per_usd: Amount | None = field("exchange rate quoted by the source, if any", "HKD/USD", None)
+    sources: dict[str, str] = field(
+        "source ids used by `fact` provenance, with citations", default={}
+    )
+    hkd_per_usd: Amount | None = field(
+        "exchange rate quoted by the source, if any", "HKD/USD", None
+    )
 
 
 class Physical(Frozen):
     """Physical conversions used to express GW as chips."""
 
     gpu_rack_kw: PositiveAmount = field("rack-level power per GPU", "kW/GPU", 1.67)
-    pue: PositiveAmount = field(
-        "power usage effectiveness: facility power / IT power", "", 1.3
-    )
+    pue: PositiveAmount = field("power usage effectiveness: facility power / IT power", "", 1.3)
 
 
 class Policy(Frozen):
@@ -142,7 +144,9 @@ def _check(s: Scenario) -> Iterator[Problem]:
                 yield from _check_role(f"deals[{i}].{role}", getattr(d, role), allowed, kinds)
         if isinstance(d, CapacityContract):
             for j, b in enumerate(d.builders):
-                yield from _check_role(f"deals[{i}].builders[{j}].entity", b.entity, ("builder",), kinds)
+                yield from _check_role(
+                    f"deals[{i}].builders[{j}].entity", b.entity, ("builder",), kinds
+                )
         if isinstance(d, EquityInvestment | Warrant):
             yield from _check_trigger(s, i, d.trigger_deal)
         if isinstance(d, Warrant):
@@ -173,7 +177,9 @@ def _check_entities(s: Scenario) -> Iterator[Problem]:
             )
 
 
-def _check_role(loc: str, name: str, allowed: tuple[str, ...], kinds: dict[str, str]) -> Iterator[Problem]:
+def _check_role(
+    loc: str, name: str, allowed: tuple[str, ...], kinds: Mapping[str, str]
+) -> Iterator[Problem]:
     if name not in kinds:
         yield Problem(loc, f"unknown entity {name!r}; known: {sorted(kinds)}")
     elif kinds[name] not in allowed:
@@ -198,7 +204,9 @@ def _check_quarters(s: Scenario, i: int, d: Any) -> Iterator[Problem]:
         if not s.time.contains(t.quarter):
             yield Problem(f"deals[{i}].schedule[{j}].quarter", _outside(t.quarter, s.time))
     if isinstance(d, Warrant) and d.expiry < s.time.start:
-        yield Problem(f"deals[{i}].expiry", f"{d.expiry} is before the time axis starts ({s.time.start})")
+        yield Problem(
+            f"deals[{i}].expiry", f"{d.expiry} is before the time axis starts ({s.time.start})"
+        )
     total = getattr(d, "total_gw", None)
     binding = getattr(d, "binding_gw", None)
     if total is not None and binding is not None and binding.value > total + 1e-9:
@@ -215,7 +223,8 @@ def _check_sources(s: Scenario, loc: str, obj: Any) -> Iterator[Problem]:
         if p is not None and p.kind == "fact" and not _is_source(p.text, known):
             yield Problem(
                 f"{loc}{path if path.startswith('[') else '.' + path}",
-                f"fact source {p.text!r} is neither a URL nor an id in meta.sources {sorted(known)}",
+                f"fact source {p.text!r} is neither a URL nor an id in meta.sources "
+                f"{sorted(known)}",
             )
 
 

@@ -165,6 +165,8 @@ PositiveAmount = Annotated[Quantity, AfterValidator(POSITIVE)]
 """A strictly positive quantity."""
 Fraction = Annotated[Quantity, AfterValidator(FRACTION)]
 """A share between 0 and 1."""
+
+
 def whole(lo: float, hi: float) -> Range:
     """Range of a count written as a number: quarters, for example."""
     return Range(ge=lo, le=hi, integer=True)

@@ -56,7 +56,9 @@ class Quarter:
                 return cls.parse(dt.date.fromisoformat(value.strip()))
             except ValueError:
                 pass
-        raise ValueError(f"must be a quarter like '2026Q3' or a date like '2026-07-01', got {value!r}")
+        raise ValueError(
+            f"must be a quarter like '2026Q3' or a date like '2026-07-01', got {value!r}"
+        )
 
     def __add__(self, n: int) -> Quarter:
         o = self.ordinal + n
