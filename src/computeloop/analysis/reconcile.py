@@ -655,7 +655,7 @@ def _rule(fig: Figure) -> str:
     if isinstance(fig.article, str):
         return "same"
     return {
-        "approx": f"within {fig.tolerance:.0%}",
+        "approx": f"within {fig.tolerance:.1%}",
         "at_least": "at least the article's value",
         "more_than": "more than the article's value",
         "less_than": "less than the article's value",

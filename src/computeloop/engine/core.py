@@ -86,7 +86,7 @@ class _State:
     """Mutable per-run state, all arrays over paths."""
 
     def __init__(self, x: EngineInputs) -> None:
-        P, J = x.paths, len(x.deals)
+        P, J, T = x.paths, len(x.deals), x.quarters
         self.cash = x.cash0.copy()
         self.debt = x.debt0.copy()
         self.backlog = np.zeros((P, J))
@@ -96,15 +96,15 @@ class _State:
         self.binding_left = (
             np.stack([d.binding_gw for d in x.deals], axis=1) if J else np.zeros((P, 0))
         )
-        self.future_pay = np.zeros((P, x.quarters + 1, J))  # lease instalments committed
-        self.lease_expense = np.zeros((P, x.quarters + 1))
-        self.own_expense = np.zeros(P)  # depreciation per quarter of owned hardware
-        self.rent_q = np.zeros(P)
+        self.future_pay = np.zeros((P, T + 1, J))  # lease instalments and rent committed
+        self.future_expense = np.zeros((P, T + 1))  # lease, rent and depreciation expense
         self.invested = np.zeros((P, len(x.investments)))
         self.stake_frac = np.zeros((P, len(x.entity_names)))
         self.new_raised = np.zeros(P)
         self.shares = x.shares0.copy()
         self.builder_debt = np.zeros((P, len(x.entity_names)))
+        # The funding plan's running total of resources received (see _budget).
+        self.resources = x.cash0 + np.maximum(x.debt_capacity - x.debt0, 0.0) - x.min_cash
         self.vested = [np.zeros(w.shares.shape, dtype=bool) for w in x.warrants]
 
 
@@ -137,29 +137,22 @@ def _quarter(
 ) -> None:
     gw_online = x.gw_base + _online(x, t, deal)
     op = _operations(x, st, t, gw_online)
-    lease_due_deal = st.future_pay[:, t, :]
-    lease_due = lease_due_deal.sum(axis=1)
-    rent_due, interest = st.rent_q.copy(), st.debt * x.lab_rate_q
-    fixed = lease_due + rent_due + interest
-    cash_pre = st.cash + op["revenue"] - op["opex_cash"] - fixed - x.one_off_cash[:, t]
-    cash_pre = cash_pre + x.committed[:, t]
-    burn = np.maximum(0.0, op["opex_cash"] + fixed - op["revenue"])
-    # Over the coverage window the lab must fund its net burn from cash, credit and
-    # what it can raise; whatever is left funds new GW.
-    window = max(x.coverage_q, 1)
-    budget = (
-        cash_pre
-        - x.min_cash
-        + (x.debt_capacity - st.debt).clip(0)
-        + window * x.raise_cap
-        - x.coverage_q * burn
-    )
+    due_now = st.future_pay[:, t, :]  # instalments and rent of GW taken earlier
+    is_rent = np.array([d.kind == "capacity" for d in x.deals], dtype=bool)
+    rent_due = due_now[:, is_rent].sum(axis=1)
+    lease_due = due_now[:, ~is_rent].sum(axis=1)
+    interest = st.debt * x.lab_rate_q
+    operating = op["revenue"] - op["opex_cash"] - x.one_off_cash[:, t]
+    cash_pre = st.cash + operating + x.committed[:, t] - lease_due - rent_due - interest
+    budget = _budget(x, st, t, operating)
     _produce(x, st, t, plan_cum)
     taken = _allocate(x, st, t, budget)
     pay_now = _deliver(x, st, t, taken, deal, ent)
-    deal["lab_payment"][:, t, :] += lease_due_deal
+    deal["lab_payment"][:, t, :] += due_now
+    _pay_builders(x, t, due_now, ent)
     invest_in = _invest(x, st, t, taken, ent, op["revenue"])
     proceeds = _vest(x, st, t, ent, vested_out)
+    st.resources += invest_in + proceeds
     _finance(x, st, t, cash_pre - pay_now + invest_in + proceeds, lab)
     for k, val in op.items():
         lab[k][:, t] = val
@@ -171,8 +164,8 @@ def _quarter(
     lab["vendor_investment_in"][:, t] = invest_in
     lab["warrant_proceeds"][:, t] = proceeds
     lab["gw_online"][:, t] = x.gw_base + _online(x, t + 1, deal)  # at the quarter's end
-    lab["fcf"][:, t] = op["revenue"] - op["opex_cash"] - fixed - pay_now - x.one_off_cash[:, t]
-    expense = st.lease_expense[:, t] + st.own_expense + rent_due + interest
+    lab["fcf"][:, t] = operating - lease_due - rent_due - interest - pay_now
+    expense = st.future_expense[:, t] + interest
     lab["net_income"][:, t] = op["revenue"] - op["opex"] - expense - x.one_off_pl[:, t]
     lab["valuation"][:, t] = x.valuation_multiple * 4.0 * op["revenue"]
     ent["share_price"][:, t, :] = x.share_price[:, t, :]
@@ -182,7 +175,7 @@ def _quarter(
 
 
 def _online(x: EngineInputs, t: int, deal: dict[str, F]) -> F:
-    """GW delivered before quarter t and still within their useful life."""
+    """GW delivered before quarter t and still within their useful life or lease term."""
     total = np.zeros(x.paths)
     for j, d in enumerate(x.deals):
         total += deal["gw_delivered"][:, max(0, t - d.life) : t, j].sum(axis=1)
@@ -195,6 +188,7 @@ def _operations(x: EngineInputs, st: _State, t: int, gw_online: F) -> dict[str, 
     capacity = gw_online * x.revenue_per_gw_q
     revenue = np.minimum(demand, capacity)
     lines = [c.fixed[:, t] + c.share_of_revenue * revenue for c in x.costs]
+    cash_lines = [c.cash_share * ln for c, ln in zip(x.costs, lines, strict=True)]
     return {
         "users": x.users[:, t],
         "payers": payers,
@@ -202,11 +196,33 @@ def _operations(x: EngineInputs, st: _State, t: int, gw_online: F) -> dict[str, 
         "revenue_capacity": capacity,
         "revenue": revenue,
         "opex": np.sum(lines, axis=0),
-        "opex_cash": np.sum(
-            [c.cash_share * ln for c, ln in zip(x.costs, lines, strict=True)], axis=0
-        ),
+        "opex_cash": np.sum(cash_lines, axis=0),
         "research_cost": lines[x.research_line],
     }
+
+
+def _budget(x: EngineInputs, st: _State, t: int, operating: F) -> F:
+    """What the lab can still commit to new GW this quarter: its funding plan.
+
+    Resources: cash at the start, the credit line, committed funding, operating cash
+    flow so far, vendor money received so far, the operating cash flow of the next
+    ``K = lookahead_quarters`` quarters at this quarter's rate, and new capital up to
+    ``max_new_funding_q_usd`` for every quarter through ``t + K``, less the cash buffer.
+    Commitments: the lifetime cost of every GW already taken (see ``lifetime_cost``).
+
+    A GW weighs the same on every later budget, and every resource is counted once, so
+    the plan is stock-flow consistent; and because resources only grow with revenue
+    and with GW taken (vendor money), a lab with more revenue never ends up with fewer
+    GW than a lab with less.
+    """
+    st.resources += operating + x.committed[:, t]
+    committed = sum(
+        (d.lifetime_cost * st.delivered[:, j] for j, d in enumerate(x.deals)),
+        start=np.zeros(x.paths),
+    )
+    ahead = x.lookahead_q * operating + (t + 1 + x.lookahead_q) * x.raise_cap
+    budget: F = st.resources + ahead - committed
+    return budget
 
 
 def _produce(x: EngineInputs, st: _State, t: int, plan_cum: list[F]) -> None:
@@ -220,19 +236,27 @@ def _produce(x: EngineInputs, st: _State, t: int, plan_cum: list[F]) -> None:
 def _allocate(x: EngineInputs, st: _State, t: int, budget: F) -> F:
     """GW taken per deal this quarter: binding GW always, the rest while the budget lasts."""
     P, J = x.paths, len(x.deals)
-    due = (
-        st.backlog + np.array([d.schedule[t] for d in x.deals])[None, :] if J else np.zeros((P, 0))
-    )
+    if not J:
+        return np.zeros((P, 0), dtype=np.float64)
+    due = st.backlog + np.array([d.schedule[t] for d in x.deals])[None, :]
     binding = np.minimum(due, st.binding_left)
-    unit = np.stack([_unit_need(x, st, j, d) for j, d in enumerate(x.deals)], axis=1) if J else due
+    unit = np.stack([d.lifetime_cost for d in x.deals], axis=1)
     budget = budget - (binding * unit).sum(axis=1)
-    taken = binding.copy()
-    for j in range(J):
-        room = due[:, j] - binding[:, j]
-        free = unit[:, j] <= 0
-        afford = np.where(free, room, np.clip(budget / np.where(free, 1.0, unit[:, j]), 0.0, room))
-        taken[:, j] += afford
-        budget = budget - afford * unit[:, j]
+    room = due - binding
+    free = unit <= 0
+    taken = binding + np.where(free, room, 0.0)
+    priced = np.where(free, 0.0, room)
+    if x.pro_rata:
+        # Every deal gets the same fraction of what is due on it.
+        need = (priced * unit).sum(axis=1)
+        fraction = np.clip(budget / np.where(need > 0, need, 1.0), 0.0, 1.0)
+        taken += priced * fraction[:, None]
+    else:
+        for j in range(J):
+            share = budget / np.where(free[:, j], 1.0, unit[:, j])
+            afford = np.clip(share, 0.0, priced[:, j])
+            taken[:, j] += afford
+            budget = budget - afford * unit[:, j]
     st.binding_left -= binding
     unfunded = due - taken
     if x.cancel:
@@ -240,36 +264,35 @@ def _allocate(x: EngineInputs, st: _State, t: int, budget: F) -> F:
         st.backlog = np.zeros_like(unfunded)
     else:
         st.backlog = unfunded
-    return taken
-
-
-def _unit_need(x: EngineInputs, st: _State, j: int, d: DeliveringDeal) -> F:
-    """Funding a GW of deal ``j`` needs now: upfront cash less tied investment, plus coverage."""
-    tied = np.zeros(x.paths)
-    for i, inv in enumerate(x.investments):
-        if inv.trigger == j:
-            tied += np.where(st.invested[:, i] < inv.max_usd, inv.usd_per_gw, 0.0)
-    return d.upfront_per_gw - tied + x.coverage_q * d.periodic_per_gw
+    out: F = taken
+    return out
 
 
 def _deliver(
     x: EngineInputs, st: _State, t: int, taken: F, deal: dict[str, F], ent: dict[str, F]
 ) -> F:
     pay_now = np.zeros(x.paths)
+    end = x.quarters + 1
     for j, d in enumerate(x.deals):
         g = taken[:, j]
         st.delivered[:, j] += g
         pay_now += g * d.upfront_per_gw
-        if d.kind == "capacity":
-            st.rent_q += g * d.periodic_per_gw
-        else:
-            end = min(t + 1 + d.periodic_quarters, x.quarters + 1)
-            st.future_pay[:, t + 1 : end, j] += (g * d.periodic_per_gw)[:, None]
-            st.lease_expense[:, t + 1 : end] += (g * d.expense_per_gw_q)[:, None]
-            if d.upfront_per_gw.any():
-                st.own_expense += g * d.expense_per_gw_q
+        # Periodic payments and expenses run from the quarter after delivery.
+        st.future_pay[:, t + 1 : min(t + 1 + d.periodic_quarters, end), j] += (
+            g * d.periodic_per_gw
+        )[:, None]
+        st.future_expense[:, t + 1 : min(t + 1 + d.expense_quarters, end)] += (
+            g * d.expense_per_gw_q
+        )[:, None]
         _book_deal(x, st, t, j, d, g, deal, ent)
     return pay_now
+
+
+def _pay_builders(x: EngineInputs, t: int, due_now: F, ent: dict[str, F]) -> None:
+    for j, d in enumerate(x.deals):
+        if d.kind == "capacity":
+            for e, share in d.counterparties:
+                ent["revenue_from_lab"][:, t, e] += share * due_now[:, j]
 
 
 def _book_deal(
@@ -284,7 +307,7 @@ def _book_deal(
 ) -> None:
     prev_produced = deal["gw_produced"][:, t - 1, j] if t else np.zeros(x.paths)
     stranded = np.maximum(0.0, st.produced[:, j] - (d.total_gw - st.cancelled[:, j]))
-    waiting = st.produced[:, j] - st.delivered[:, j] - stranded
+    waiting = np.maximum(st.produced[:, j] - st.delivered[:, j] - stranded, 0.0)
     deal["gw_due"][:, t, j] = d.schedule[t]
     deal["gw_delivered"][:, t, j] = g
     deal["gw_backlog"][:, t, j] = st.backlog[:, j]
@@ -292,17 +315,13 @@ def _book_deal(
     deal["gw_produced"][:, t, j] = st.produced[:, j]
     deal["gw_inventory"][:, t, j] = waiting
     deal["gw_stranded"][:, t, j] = stranded
-    before = st.delivered[:, j] - g  # capacity pays rent from the quarter after take-up
-    deal["lab_payment"][:, t, j] = g * d.upfront_per_gw + (
-        before * d.periodic_per_gw if d.kind == "capacity" else 0.0
-    )
+    deal["lab_payment"][:, t, j] = g * d.upfront_per_gw
     built = st.produced[:, j] - prev_produced
     for e, share in d.counterparties:
         if d.kind == "compute":
             ent["revenue_from_lab"][:, t, e] += share * g * d.chip_per_gw
             ent["inventory_usd"][:, t, e] += share * waiting * d.unit_cost_per_gw
         else:
-            ent["revenue_from_lab"][:, t, e] += share * before * d.periodic_per_gw
             ent["idle_capacity_usd"][:, t, e] += share * waiting * d.unit_cost_per_gw
             ent["deal_capex"][:, t, e] += share * built * d.unit_cost_per_gw
             st.builder_debt[:, e] += share * built * d.unit_cost_per_gw * d.debt_share
@@ -344,10 +363,15 @@ def _vest(x: EngineInputs, st: _State, t: int, ent: dict[str, F], vested_out: F)
 
 
 def _finance(x: EngineInputs, st: _State, t: int, cash: F, lab: dict[str, F]) -> None:
-    """Top cash back up to the buffer: credit line first, then new capital up to the cap."""
+    """Top cash back up to the buffer: credit line first, then new capital.
+
+    New capital is limited to ``max_new_funding_q_usd`` per quarter on average: capacity
+    left unused in earlier quarters can be drawn later, as the funding plan assumes.
+    """
     need = np.maximum(0.0, x.min_cash - cash)
     draw = np.minimum(need, (x.debt_capacity - st.debt).clip(0))
-    raise_ = np.minimum(need - draw, x.raise_cap)
+    capacity = np.maximum((t + 1) * x.raise_cap - st.new_raised, 0.0)
+    raise_ = np.minimum(need - draw, capacity)
     st.debt += draw
     st.new_raised += raise_
     st.cash = cash + draw + raise_

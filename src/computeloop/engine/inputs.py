@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from computeloop.errors import InputError
 from computeloop.scenario.deals import (
     CapacityContract,
     ComputeCommitment,
@@ -32,15 +33,46 @@ class _Values:
 
     def __init__(self, scenario: Scenario, paths: int, overrides: Mapping[str, F]) -> None:
         self.paths = paths
-        self.by_id = {id(qty): path for path, qty in scenario.quantities()}
         self.overrides = overrides
+        self.used: set[str] = set()
+        self.by_id: dict[int, str] = {}
+        known: set[str] = set()
+        for path, qty in scenario.quantities():
+            known.add(path)
+            if id(qty) in self.by_id and (path in overrides or self.by_id[id(qty)] in overrides):
+                # One object at two places (built in Python): an override would hit both.
+                raise InputError(
+                    f"override {path!r}: the same Quantity object is also used at "
+                    f"{self.by_id[id(qty)]!r}; give each field its own object"
+                )
+            self.by_id.setdefault(id(qty), path)
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise InputError(f"overrides name no quantity of the scenario: {unknown}")
 
     def __call__(self, qty: Quantity) -> F:
         path = self.by_id.get(id(qty))
         if path is not None and path in self.overrides:
+            self.used.add(path)
             arr = np.asarray(self.overrides[path], dtype=np.float64)
-            return np.broadcast_to(arr, (self.paths,)).copy()
+            try:
+                return np.broadcast_to(arr, (self.paths,)).copy()
+            except ValueError:
+                raise InputError(
+                    f"override {path!r}: needs one value or {self.paths} values, "
+                    f"got shape {arr.shape}"
+                ) from None
         return np.full(self.paths, qty.value)
+
+    def check_all_used(self) -> None:
+        """Overrides of quantities that set the structure (schedules, terms) are refused."""
+        unused = sorted(set(self.overrides) - self.used)
+        if unused:
+            raise InputError(
+                f"overrides cannot vary these across paths: they set the structure of the "
+                f"run (GW schedules, whole numbers of quarters) or the engine does not use "
+                f"them: {unused}"
+            )
 
 
 @dataclass(frozen=True)
@@ -63,13 +95,20 @@ class DeliveringDeal:
     lead: int  # production / build lead time in quarters
     life: int  # quarters a delivered GW stays online
     upfront_per_gw: F  # (P,) cash paid by the lab in the delivery quarter
-    periodic_per_gw: F  # (P,) cash per quarter afterwards
-    periodic_quarters: int  # how many quarters the periodic payment lasts (T for rent)
-    expense_per_gw_q: F  # (P,) P&L expense per GW per quarter while online
+    periodic_per_gw: F  # (P,) cash per quarter afterwards (lease instalment or rent)
+    periodic_quarters: int  # how many quarters the periodic payment lasts
+    expense_per_gw_q: F  # (P,) P&L expense per GW per quarter
+    expense_quarters: int  # how many quarters the expense lasts
     chip_per_gw: F  # (P,) vendor revenue per GW delivered (0 for capacity)
     unit_cost_per_gw: F  # (P,) production cost (chips) or capex (capacity) per GW
     recovery: F  # (P,) share of unit cost recovered if stranded
     debt_share: F  # (P,) share of unit cost debt-financed (capacity only)
+
+    @property
+    def lifetime_cost(self) -> F:
+        """Everything one GW commits the lab to pay: upfront plus all periodic payments."""
+        out: F = self.upfront_per_gw + self.periodic_quarters * self.periodic_per_gw
+        return out
 
 
 @dataclass(frozen=True)
@@ -121,7 +160,8 @@ class EngineInputs:
     valuation_multiple: F
     # policy
     cancel: bool
-    coverage_q: int
+    pro_rata: bool
+    lookahead_q: int
     min_cash: F
     deals: tuple[DeliveringDeal, ...]
     investments: tuple[InvestmentInputs, ...]
@@ -160,14 +200,15 @@ def compile_inputs(
     lab = scenario.lab
     deals = _delivering(scenario, v, names)
     index = {d.name: i for i, d in enumerate(deals)}
-    return EngineInputs(
+    inputs = EngineInputs(
         paths=paths,
         quarters=T,
         entity_names=names,
         lab=names.index(lab.name),
         **_lab_inputs(scenario, lab, v),
         cancel=scenario.policy.on_shortfall == "cancel",
-        coverage_q=int(scenario.policy.coverage_quarters.value),
+        pro_rata=scenario.policy.allocation == "pro_rata",
+        lookahead_q=int(scenario.policy.lookahead_quarters.value),
         min_cash=v(scenario.policy.min_cash_usd),
         deals=deals,
         investments=tuple(
@@ -183,6 +224,8 @@ def compile_inputs(
         warrants=tuple(_warrant(scenario, d, v, names, index) for d in scenario.deals_of(Warrant)),
         **_market(scenario, v),
     )
+    v.check_all_used()
+    return inputs
 
 
 def _lab_inputs(s: Scenario, lab: Lab, v: _Values) -> dict[str, Any]:
@@ -257,7 +300,6 @@ def _schedule(s: Scenario, d: ComputeCommitment | CapacityContract) -> F:
 
 def _delivering(s: Scenario, v: _Values, names: tuple[str, ...]) -> tuple[DeliveringDeal, ...]:
     out: list[DeliveringDeal] = []
-    T = s.time.n
     zeros = np.zeros(v.paths)
     for d in s.deals:
         if isinstance(d, ComputeCommitment):
@@ -268,10 +310,10 @@ def _delivering(s: Scenario, v: _Values, names: tuple[str, ...]) -> tuple[Delive
             if d.financing == "lease":
                 n = int(d.lease_quarters.value)
                 pay = (chip + other) * annuity_factor(v(d.lease_rate_annual) / 4.0, n)
-                upfront, periodic, expense = zeros, pay, pay
+                upfront, periodic, expense, n_exp = zeros, pay, pay, n
             else:
                 upfront, periodic, n = chip + other, zeros, 0
-                expense = (chip + other) / life
+                expense, n_exp = (chip + other) / life, life
             out.append(
                 DeliveringDeal(
                     d.name,
@@ -286,6 +328,7 @@ def _delivering(s: Scenario, v: _Values, names: tuple[str, ...]) -> tuple[Delive
                     periodic,
                     n,
                     expense,
+                    n_exp,
                     chip,
                     chip * (1.0 - margin),
                     v(d.resale_fraction),
@@ -294,6 +337,7 @@ def _delivering(s: Scenario, v: _Values, names: tuple[str, ...]) -> tuple[Delive
             )
         elif isinstance(d, CapacityContract):
             rent_q = v(d.rent_usd_per_gw_year) / 4.0
+            term = int(d.term_quarters.value)
             shares = tuple((names.index(b.entity), b.share.value) for b in d.builders)
             out.append(
                 DeliveringDeal(
@@ -304,11 +348,12 @@ def _delivering(s: Scenario, v: _Values, names: tuple[str, ...]) -> tuple[Delive
                     d.total_gw,
                     v(d.binding_gw),
                     int(d.build_lead_quarters.value),
-                    T + 1,
+                    term,
                     zeros,
                     rent_q,
-                    T,
+                    term,
                     rent_q,
+                    term,
                     zeros,
                     v(d.capex_usd_per_gw),
                     v(d.relet_fraction),

@@ -13,11 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from computeloop.scenario._fields import field
 from computeloop.scenario.entities import Frozen, Name
-from computeloop.scenario.quantity import Amount, Fraction, PositiveAmount, Quarters, Rate
+from computeloop.scenario.quantity import (
+    Amount,
+    Fraction,
+    PositiveAmount,
+    PositiveQuarters,
+    Quarters,
+    Rate,
+)
 from computeloop.scenario.timeaxis import Quarter
 
 
@@ -57,7 +64,9 @@ class ComputeCommitment(DealBase):
         "'own': buyer pays at delivery; 'lease': buyer pays an annuity over `lease_quarters`",
         default="own",
     )
-    lease_quarters: Quarters = field("lease term when financing is 'lease'", "quarters", 20.0)
+    lease_quarters: PositiveQuarters = field(
+        "lease term when financing is 'lease'", "quarters", 20.0
+    )
     lease_rate_annual: Rate = field("implied financing rate of the lease", "1/yr", 0.10)
     lead_time_quarters: Quarters = field(
         "quarters ahead of delivery the vendor produces the chips", "quarters", 2.0
@@ -66,19 +75,11 @@ class ComputeCommitment(DealBase):
         "share of production cost recovered if produced chips are never taken (custom: ~0)", "", 0.5
     )
     custom_silicon: bool = field("chips fit only the buyer's systems", default=False)
-    useful_life_quarters: Quarters = field(
+    useful_life_quarters: PositiveQuarters = field(
         "hardware life: delivered GW go offline after it, and owned hardware depreciates over it",
         "quarters",
         24.0,
     )
-
-    @model_validator(mode="after")
-    def _positive_terms(self) -> ComputeCommitment:
-        if self.lease_quarters.value < 1:
-            raise ValueError("lease_quarters must be >= 1")
-        if self.useful_life_quarters.value < 1:
-            raise ValueError("useful_life_quarters must be >= 1")
-        return self
 
     @property
     def total_gw(self) -> float:
@@ -121,15 +122,6 @@ class Warrant(DealBase):
         "holder exercises and sells vested shares at once, funding its purchases", default=True
     )
 
-    @model_validator(mode="after")
-    def _tranches_add_up(self) -> Warrant:
-        total = sum(t.shares.value for t in self.tranches)
-        if abs(total - self.shares.value) > 1e-6 * max(1.0, self.shares.value):
-            raise ValueError(
-                f"tranche shares add up to {total:,.0f}, but shares is {self.shares.value:,.0f}"
-            )
-        return self
-
 
 class BuilderShare(Frozen):
     entity: Name = field("builder")
@@ -148,6 +140,11 @@ class CapacityContract(DealBase):
         "quarters before the due date that building (and spending) starts", "quarters", 4.0
     )
     rent_usd_per_gw_year: Amount = field("rent the tenant pays per GW online per year", "USD/GW/yr")
+    term_quarters: PositiveQuarters = field(
+        "lease term: rent is paid, and the GW stay online, for this many quarters after take-up",
+        "quarters",
+        20.0,
+    )
     debt_financed_share: Fraction = field("share of capex funded with new debt", "", 0.7)
     binding_gw: Amount = field(
         "GW the tenant must take on schedule whatever its funding (take-or-pay)", "GW", 0.0
@@ -155,13 +152,6 @@ class CapacityContract(DealBase):
     relet_fraction: Fraction = field(
         "share of capex recovered by re-letting capacity the tenant cancels", "", 0.7
     )
-
-    @model_validator(mode="after")
-    def _shares_add_up(self) -> CapacityContract:
-        total = sum(b.share.value for b in self.builders)
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"builders' shares must add up to 1, got {total:g}")
-        return self
 
     @property
     def total_gw(self) -> float:

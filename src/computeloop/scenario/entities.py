@@ -143,7 +143,9 @@ class LabFunding(Frozen):
         "external funding already committed (equity rounds, loans), by quarter", default=[]
     )
     max_new_funding_q_usd: Amount = field(
-        "most new, uncommitted external capital the lab can raise in one quarter", "USD/qtr"
+        "new, uncommitted external capital the lab can raise per quarter on average "
+        "(capacity unused in one quarter can be drawn later)",
+        "USD/qtr",
     )
     debt_capacity_usd: Amount = field("undrawn credit line available from the start", "USD", 0.0)
     interest_rate_annual: Rate = field("interest rate on drawn debt", "1/yr", 0.06)

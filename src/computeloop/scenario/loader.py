@@ -29,9 +29,13 @@ class _StrictLoader(yaml.SafeLoader):
 def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        mark = key_node.start_mark
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value, not a list or mapping", mark
+            )
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark
             )
@@ -52,10 +56,17 @@ def read_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem(where, f"invalid YAML: {problem}")], source) from None
+        raise ScenarioError([_yaml_problem(exc)], source) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+    """One line for a YAML error: where it is and what is wrong."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return Problem(f"character {exc.position}", f"invalid YAML: {exc.reason}")
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return Problem(where, f"invalid YAML: {' '.join(str(problem).split())}")
 
 
 def parse_scenario(data: Any, source: str | None = None) -> Scenario:
@@ -71,7 +82,14 @@ def parse_scenario(data: Any, source: str | None = None) -> Scenario:
         raise ScenarioError([Problem("", "the scenario is empty")], source)
     if not isinstance(data, dict):
         kind = type(data).__name__
-        raise ScenarioError([Problem("", f"must be a mapping of sections, got a {kind}")], source)
+        raise ScenarioError(
+            [
+                Problem(
+                    "", f"must be a mapping of sections (meta, entities, deals, ...), got {kind}"
+                )
+            ],
+            source,
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -144,6 +162,19 @@ def _problem(err: ErrorDetails) -> Problem:
     value = err.get("input")
     if kind == "missing":
         return Problem(path, "required field is missing")
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        field = str(ctx.get("discriminator", "type")).strip("'")
+        return Problem(
+            f"{path}.{field}" if path else field,
+            f"unknown {field} {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags')}",
+        )
+    if kind == "union_tag_not_found":
+        field = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
+        return Problem(f"{path}.{field}" if path else field, "required field is missing")
+    if kind == "invalid_key":
+        parent = path.rsplit(".", 1)[0] if "." in path else ""
+        return Problem(parent, f"keys must be text, got {_short(loc[-1])}")
     if kind == "extra_forbidden":
         field = str(loc[-1])
         allowed = f"; allowed: {sorted(model.model_fields)}" if model is not None else ""

@@ -46,15 +46,23 @@ class Physical(Frozen):
 
 
 class Policy(Frozen):
-    """What the lab does when it cannot fund a tranche."""
+    """How the lab decides which GW it can fund, and what it does with the rest."""
 
     on_shortfall: Literal["defer", "cancel"] = field(
         "'defer': unfunded GW slip to the next quarter; 'cancel': unfunded GW are dropped "
         "(binding GW always slip instead)",
         default="defer",
     )
-    coverage_quarters: Quarters = field(
-        "quarters of net cash burn the lab keeps funded before taking new GW", "quarters", 4.0
+    allocation: Literal["pro_rata", "in_order"] = field(
+        "how a short budget is shared among deals: 'pro_rata' (each deal gets the same "
+        "fraction of what is due) or 'in_order' (deals in file order, each in full)",
+        default="pro_rata",
+    )
+    lookahead_quarters: Quarters = field(
+        "quarters ahead the lab counts on its current operating cash flow and on new capital "
+        "when it commits to GW",
+        "quarters",
+        4.0,
     )
     min_cash_usd: Amount = field("cash buffer the lab never plans to go below", "USD", 0.0)
 
@@ -155,8 +163,8 @@ def _check(s: Scenario) -> Iterator[Problem]:
             if ent is not None and ent.share_price_usd.value <= 0:
                 yield Problem(f"deals[{i}].issuer", f"{d.issuer!r} needs share_price_usd > 0")
         yield from _check_quarters(s, i, d)
-        yield from _check_sources(s, f"deals[{i}]", d)
-    yield from _check_sources(s, "entities", s.entities)
+        yield from _check_totals(i, d)
+    yield from _check_sources(s)
 
 
 def _check_entities(s: Scenario) -> Iterator[Problem]:
@@ -167,14 +175,21 @@ def _check_entities(s: Scenario) -> Iterator[Problem]:
         seen.add(e.name)
         if e.share_price_usd.value > 0 and e.share_price_quarter is None:
             yield Problem(f"entities[{i}].share_price_quarter", "required when share_price_usd > 0")
-    labs = [e for e in s.entities if isinstance(e, Lab)]
+    labs = [(i, e) for i, e in enumerate(s.entities) if isinstance(e, Lab)]
     if len(labs) != 1:
         yield Problem("entities", f"exactly one entity of kind 'lab' is supported, got {len(labs)}")
-    for j, item in enumerate(labs[0].funding.committed if labs else []):
+        return
+    index, lab = labs[0]
+    loc = f"entities[{index}]"
+    for j, item in enumerate(lab.funding.committed):
         if not s.time.contains(item.quarter):
-            yield Problem(
-                f"entities[lab].funding.committed[{j}].quarter", _outside(item.quarter, s.time)
-            )
+            yield Problem(f"{loc}.funding.committed[{j}].quarter", _outside(item.quarter, s.time))
+    for j, one in enumerate(lab.costs.one_offs):
+        if not s.time.contains(one.quarter):
+            yield Problem(f"{loc}.costs.one_offs[{j}].quarter", _outside(one.quarter, s.time))
+    ramp = lab.users.paying_share_ramp_start
+    if ramp is not None and not s.time.contains(ramp):
+        yield Problem(f"{loc}.users.paying_share_ramp_start", _outside(ramp, s.time))
 
 
 def _check_role(
@@ -216,13 +231,29 @@ def _check_quarters(s: Scenario, i: int, d: Any) -> Iterator[Problem]:
         )
 
 
-def _check_sources(s: Scenario, loc: str, obj: Any) -> Iterator[Problem]:
+def _check_totals(i: int, d: Any) -> Iterator[Problem]:
+    if isinstance(d, Warrant):
+        total = sum(t.shares.value for t in d.tranches)
+        if abs(total - d.shares.value) > 1e-6 * max(1.0, d.shares.value):
+            yield Problem(
+                f"deals[{i}].tranches",
+                f"tranche shares add up to {total:,.0f}, but shares is {d.shares.value:,.0f}; "
+                "they must be equal",
+            )
+    if isinstance(d, CapacityContract):
+        total = sum(b.share.value for b in d.builders)
+        if abs(total - 1.0) > 1e-6:
+            yield Problem(f"deals[{i}].builders", f"shares must add up to 1, got {total:g}")
+
+
+def _check_sources(s: Scenario) -> Iterator[Problem]:
+    """Every `fact` cites a URL or a source id declared in meta.sources."""
     known = set(s.meta.sources)
-    for path, qty in _walk(obj, ""):
+    for path, qty in s.quantities():
         p = qty.provenance
         if p is not None and p.kind == "fact" and not _is_source(p.text, known):
             yield Problem(
-                f"{loc}{path if path.startswith('[') else '.' + path}",
+                path,
                 f"fact source {p.text!r} is neither a URL nor an id in meta.sources "
                 f"{sorted(known)}",
             )

@@ -13,6 +13,7 @@ rationale and a low/high range that contains the value.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -62,6 +63,8 @@ class Quantity(BaseModel):
 
     @model_validator(mode="after")
     def _range_contains_value(self) -> Quantity:
+        if not math.isfinite(self.value):
+            raise ValueError(f"must be a finite number, got {self.value}")
         p = self.provenance
         if p is None:
             return self
@@ -134,7 +137,7 @@ class Range:
             or (self.gt is not None and not v > self.gt)
             or (self.le is not None and not v <= self.le)
             or (self.lt is not None and not v < self.lt)
-            or v != v  # NaN
+            or not math.isfinite(v)
             or (self.integer and v != int(v))
         )
         if bad:
@@ -174,6 +177,8 @@ def whole(lo: float, hi: float) -> Range:
 
 Quarters = Annotated[Quantity, AfterValidator(whole(0, 400))]
 """A whole number of quarters (0 to 400)."""
+PositiveQuarters = Annotated[Quantity, AfterValidator(whole(1, 400))]
+"""A whole number of quarters (1 to 400)."""
 Rate = Annotated[Quantity, AfterValidator(Range(gt=-1, le=10))]
 """A growth or interest rate per period (-100% excluded, up to +1000%)."""
 
