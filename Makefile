@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 docs: $(STAMP)
-	$(BIN)/python -m computeloop.docs > docs/scenario-format.md
+	$(BIN)/python -m computeloop.docs --write docs/scenario-format.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

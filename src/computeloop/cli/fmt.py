@@ -20,21 +20,27 @@ def usd(x: float | None) -> str:
 
 
 def gw(x: float | None) -> str:
-    """>>> gw(26)
+    """Format gigawatts.
+
+    >>> gw(26)
     '26.0 GW'
     """
     return "-" if x is None else f"{x:,.1f} GW"
 
 
 def pct(x: float | None) -> str:
-    """>>> pct(0.371)
+    """Format a share as a percentage.
+
+    >>> pct(0.371)
     '37.1%'
     """
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
 def count(x: float | None) -> str:
-    """>>> count(160e6), count(819e6), count(4.6e6)
+    """Format a count of users or shares.
+
+    >>> count(160e6), count(819e6), count(4.6e6)
     ('160M', '819M', '4.60M')
     """
     if x is None:

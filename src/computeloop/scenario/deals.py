@@ -40,7 +40,9 @@ class DealBase(Frozen):
     announced: dt.date = field("announcement date", "date")
     source: str = field("source id (see `meta.sources`) or URL of the announcement", default="")
     headline_usd: Amount | None = field(
-        "the amount as announced, for reconciliation only (the engine uses the terms)", "USD", None
+        "the amount as announced, shown by `computeloop deals`; the engine uses the terms",
+        "USD",
+        None,
     )
     note: str | None = field("free text", default=None)
 
@@ -48,7 +50,9 @@ class DealBase(Frozen):
 class ComputeCommitment(DealBase):
     """A buyer commits to take GW of a vendor's chips on a schedule."""
 
-    type: Literal["compute_commitment"] = "compute_commitment"
+    type: Literal["compute_commitment"] = field(
+        "deal type: selects the fields below", default="compute_commitment"
+    )
     buyer: Name = field("the lab taking the compute")
     vendor: Name = field("the chip vendor")
     schedule: list[GWTranche] = field("GW due online, by quarter", min_length=1)
@@ -74,7 +78,10 @@ class ComputeCommitment(DealBase):
     resale_fraction: Fraction = field(
         "share of production cost recovered if produced chips are never taken (custom: ~0)", "", 0.5
     )
-    custom_silicon: bool = field("chips fit only the buyer's systems", default=False)
+    custom_silicon: bool = field(
+        "chips fit only the buyer's systems; then resale_fraction must be at most 0.2",
+        default=False,
+    )
     useful_life_quarters: PositiveQuarters = field(
         "hardware life: delivered GW go offline after it, and owned hardware depreciates over it",
         "quarters",
@@ -89,7 +96,9 @@ class ComputeCommitment(DealBase):
 class EquityInvestment(DealBase):
     """An investor pays equity tranches as a deal's GW come online."""
 
-    type: Literal["equity_investment"] = "equity_investment"
+    type: Literal["equity_investment"] = field(
+        "deal type: selects the fields below", default="equity_investment"
+    )
     investor: Name = field("who invests")
     investee: Name = field("the lab receiving the money")
     trigger_deal: Name = field("deal whose delivered GW release the tranches")
@@ -98,6 +107,8 @@ class EquityInvestment(DealBase):
 
 
 class WarrantTranche(Frozen):
+    """Shares that vest once the GW milestone and the price hurdle are both met."""
+
     shares: PositiveAmount = field("shares in this tranche", "shares")
     gw_milestone: Amount = field(
         "cumulative GW delivered under `trigger_deal` needed to vest", "GW"
@@ -110,7 +121,7 @@ class WarrantTranche(Frozen):
 class Warrant(DealBase):
     """Shares granted by the issuer that vest on a GW milestone AND a price hurdle."""
 
-    type: Literal["warrant"] = "warrant"
+    type: Literal["warrant"] = field("deal type: selects the fields below", default="warrant")
     issuer: Name = field("company issuing the shares")
     holder: Name = field("who receives them")
     trigger_deal: Name = field("deal whose delivered GW count towards the milestones")
@@ -124,6 +135,8 @@ class Warrant(DealBase):
 
 
 class BuilderShare(Frozen):
+    """One builder's part of a capacity contract."""
+
     entity: Name = field("builder")
     share: Fraction = field("share of capacity built and of rent received", "")
 
@@ -131,7 +144,9 @@ class BuilderShare(Frozen):
 class CapacityContract(DealBase):
     """Builders spend the capex; the tenant pays rent per GW-year once online."""
 
-    type: Literal["capacity_contract"] = "capacity_contract"
+    type: Literal["capacity_contract"] = field(
+        "deal type: selects the fields below", default="capacity_contract"
+    )
     tenant: Name = field("the lab renting the capacity")
     builders: list[BuilderShare] = field("who builds, and their shares", min_length=1)
     schedule: list[GWTranche] = field("GW due online, by quarter", min_length=1)

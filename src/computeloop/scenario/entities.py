@@ -46,7 +46,9 @@ class EntityBase(Frozen):
 class ChipVendor(EntityBase):
     """A chip or systems vendor selling to the lab."""
 
-    kind: Literal["chip_vendor"] = "chip_vendor"
+    kind: Literal["chip_vendor"] = field(
+        "entity kind: selects the fields below", default="chip_vendor"
+    )
     gross_margin: Fraction = field(
         "gross margin on chips sold to the lab; production cost = (1 - margin) x price", "", 0.6
     )
@@ -55,14 +57,13 @@ class ChipVendor(EntityBase):
 class Builder(EntityBase):
     """A builder or lessor of data-centre capacity."""
 
-    kind: Literal["builder"] = "builder"
-    interest_rate_annual: Rate = field("interest rate on new debt raised to build", "1/yr", 0.06)
+    kind: Literal["builder"] = field("entity kind: selects the fields below", default="builder")
 
 
 class Investor(EntityBase):
     """A financial investor with no operating role in the scenario."""
 
-    kind: Literal["investor"] = "investor"
+    kind: Literal["investor"] = field("entity kind: selects the fields below", default="investor")
 
 
 class UserDrivers(Frozen):
@@ -119,11 +120,13 @@ class OneOffItem(Frozen):
     """A one-off profit-and-loss item, e.g. a remeasurement charge."""
 
     quarter: Quarter = field("quarter booked", "quarter")
-    usd: Amount = field("amount (positive = cost)", "USD")
+    usd: Amount = field("the cost (gains are not modelled)", "USD")
     cash: bool = field("whether it moves cash (remeasurements do not)", default=False)
 
 
 class LabCosts(Frozen):
+    """Operating costs outside the scenario's deals."""
+
     research: CostLine = field("R&D: research staff and training compute on existing capacity")
     serving_admin: CostLine = field(
         "cost of revenue outside the deals (revenue share, power, rented compute) and G&A"
@@ -133,12 +136,16 @@ class LabCosts(Frozen):
 
 
 class FundingInflow(Frozen):
+    """External money already committed to the lab, and when it arrives."""
+
     quarter: Quarter = field("quarter the money arrives", "quarter")
     usd: PositiveAmount = field("amount", "USD")
     source: str = field("who provides it", default="")
 
 
 class LabFunding(Frozen):
+    """Where the lab's money comes from beyond revenue and vendor deals."""
+
     committed: list[FundingInflow] = field(
         "external funding already committed (equity rounds, loans), by quarter", default=[]
     )
@@ -154,7 +161,7 @@ class LabFunding(Frozen):
 class Lab(EntityBase):
     """The AI lab whose commitments drive the scenario."""
 
-    kind: Literal["lab"] = "lab"
+    kind: Literal["lab"] = field("entity kind: selects the fields below", default="lab")
     compute_online_gw: Amount = field("compute online at the start of the time axis", "GW")
     revenue_per_gw_year_usd: PositiveAmount = field(
         "most revenue one GW of online compute can serve in a year (the compute cap)", "USD/GW/yr"

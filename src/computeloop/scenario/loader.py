@@ -62,7 +62,10 @@ def read_yaml(text: str, source: str) -> Any:
 def _yaml_problem(exc: yaml.YAMLError) -> Problem:
     """One line for a YAML error: where it is and what is wrong."""
     if isinstance(exc, yaml.reader.ReaderError):
-        return Problem(f"character {exc.position}", f"invalid YAML: {exc.reason}")
+        char = exc.character  # an int code point, or a str, by PyYAML version
+        point = ord(char) if isinstance(char, str) else int(char)
+        code = f" (#x{point:04x})"
+        return Problem(f"character {exc.position}", f"invalid YAML: {exc.reason}{code}")
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     problem = getattr(exc, "problem", None) or str(exc)

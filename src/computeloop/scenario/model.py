@@ -25,6 +25,8 @@ from computeloop.scenario.timeaxis import Quarter, TimeAxis
 
 
 class Meta(Frozen):
+    """What the scenario is, when it describes, and the sources it cites."""
+
     name: str = field("short scenario id", default="unnamed", min_length=1, max_length=80)
     title: str = field("one-line description", default="")
     as_of: dt.date = field(
@@ -49,8 +51,8 @@ class Policy(Frozen):
     """How the lab decides which GW it can fund, and what it does with the rest."""
 
     on_shortfall: Literal["defer", "cancel"] = field(
-        "'defer': unfunded GW slip to the next quarter; 'cancel': unfunded GW are dropped "
-        "(binding GW always slip instead)",
+        "'defer': unfunded GW slip to the next quarter; 'cancel': unfunded GW are dropped. "
+        "Binding (take-or-pay) GW are always taken on schedule",
         default="defer",
     )
     allocation: Literal["pro_rata", "in_order"] = field(
@@ -164,6 +166,17 @@ def _check(s: Scenario) -> Iterator[Problem]:
                 yield Problem(f"deals[{i}].issuer", f"{d.issuer!r} needs share_price_usd > 0")
         yield from _check_quarters(s, i, d)
         yield from _check_totals(i, d)
+        if d.source and not _is_source(d.source, set(s.meta.sources)):
+            yield Problem(
+                f"deals[{i}].source",
+                f"{d.source!r} is neither a URL nor an id in meta.sources {sorted(s.meta.sources)}",
+            )
+        if isinstance(d, ComputeCommitment) and d.custom_silicon and d.resale_fraction.value > 0.2:
+            yield Problem(
+                f"deals[{i}].resale_fraction",
+                f"custom silicon cannot be resold at {d.resale_fraction.value:g} of cost; "
+                "must be <= 0.2 when custom_silicon is true",
+            )
     yield from _check_sources(s)
 
 

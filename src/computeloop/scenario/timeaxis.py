@@ -98,8 +98,16 @@ class TimeAxis(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start: Quarter = Field(default=Quarter(2025, 1), description="first simulated quarter")
-    end: Quarter = Field(default=Quarter(2032, 4), description="last simulated quarter")
+    start: Quarter = Field(
+        default=Quarter(2025, 1),
+        description="first simulated quarter",
+        json_schema_extra={"unit": "quarter"},
+    )
+    end: Quarter = Field(
+        default=Quarter(2032, 4),
+        description="last simulated quarter (at most 400 quarters after start)",
+        json_schema_extra={"unit": "quarter"},
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeAxis:
