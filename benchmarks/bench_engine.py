@@ -27,8 +27,10 @@ def main() -> None:
     s = default_scenario()
     quarters = s.time.n
     print(f"default scenario, {quarters} quarters, {len(s.deals)} deals")
-    print(f"{'paths':>8} {'vectorized s':>13} {'per-path loop s*':>16} {'speed-up':>9} "
-          f"{'path-quarters/s':>16}")
+    print(
+        f"{'paths':>8} {'vectorized s':>13} {'per-path loop s*':>16} {'speed-up':>9} "
+        f"{'path-quarters/s':>16}"
+    )
     one = compile_inputs(s, 1)
     # Baseline: the engine run one path at a time, timed over 50 consecutive runs.
     single = _best_of(lambda: [run_engine(one) for _ in range(50)], 3) / 50
@@ -36,8 +38,10 @@ def main() -> None:
         x = compile_inputs(s, paths)
         vec = _best_of(lambda x=x: run_engine(x), 3 if paths <= 10_000 else 1)
         loop = single * paths  # measured cost of one path, times the number of paths
-        print(f"{paths:>8,} {vec:>13.4f} {loop:>16.4f} {loop / vec:>8.1f}x "
-              f"{paths * quarters / vec:>16,.0f}")
+        print(
+            f"{paths:>8,} {vec:>13.4f} {loop:>16.4f} {loop / vec:>8.1f}x "
+            f"{paths * quarters / vec:>16,.0f}"
+        )
     print("* one path timed (50 runs), times the path count")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak_mb:,.0f} MB")

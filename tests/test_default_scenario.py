@@ -26,7 +26,8 @@ def test_every_number_has_provenance_or_is_neutral() -> None:
 
 def test_assumptions_carry_a_range_around_their_value() -> None:
     assumptions = [
-        (p, q) for p, q in default_scenario().quantities()
+        (p, q)
+        for p, q in default_scenario().quantities()
         if q.provenance and q.provenance.kind == "assumption"
     ]
     assert len(assumptions) > 20

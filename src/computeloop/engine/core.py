@@ -212,8 +212,10 @@ def _budget(x: EngineInputs, st: _State, t: int, operating: F) -> F:
 
     A GW weighs the same on every later budget, and every resource is counted once, so
     the plan is stock-flow consistent; and because resources only grow with revenue
-    and with GW taken (vendor money), a lab with more revenue never ends up with fewer
-    GW than a lab with less.
+    and with GW taken (vendor money), a lab with more revenue ends up with at least as
+    many GW delivered by every quarter. One channel can reverse this by a sliver: when
+    the lab sells warrant shares as they vest, a richer lab may vest a tranche earlier,
+    at a lower share price, and so receive less for it.
     """
     st.resources += operating + x.committed[:, t]
     committed = sum(
