@@ -23,29 +23,10 @@ from typer.testing import CliRunner, Result
 
 from computeloop.cli import app
 from computeloop.scenario.loader import embedded_text, read_yaml
+from helpers import set_path
 
 Edits = Mapping[str, Any] | Callable[[dict[str, Any]], Any]
 """Field path -> new value (``...`` removes it), or a function that changes the data in place."""
-
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def set_path(data: Any, path: str, value: Any) -> None:
-    """Set, add or (``value=...``) remove the item at a path like ``deals[2].schedule[0].gw``.
-
-    An index one past the end of a list appends to it.
-    """
-    steps: list[Any] = [int(index) if index else key for key, index in _STEP.findall(path)]
-    parent = data
-    for step in steps[:-1]:
-        parent = parent[step]
-    last = steps[-1]
-    if value is ...:
-        del parent[last]
-    elif isinstance(parent, list) and last == len(parent):
-        parent.append(value)
-    else:
-        parent[last] = value
 
 
 class _Dumper(yaml.SafeDumper):

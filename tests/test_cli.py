@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from computeloop import __version__, default_scenario
+from helpers import case
 
 DEAL_NAMES = [d.name for d in default_scenario().deals]
 VENDORS = ["NVIDIA", "AMD", "Broadcom"]
@@ -35,12 +36,6 @@ RUN_KEYS = [
     "metrics.warrants.amd-warrant.value_usd",
     *(f"metrics.stranded.{name}.usd" for name in STRANDED),
 ]
-
-
-def case(name: str, *values: object, bug: str | None = None) -> Any:
-    """One row of a parametrize table; ``bug`` marks it as a known bug (strict xfail)."""
-    marks = [pytest.mark.xfail(strict=True, reason=f"bug: {bug}")] if bug else []
-    return pytest.param(*values, id=name, marks=marks)
 
 
 def ok_json(result: Any, exit_code: int = 0) -> Any:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
-from typing import Any
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from computeloop import default_scenario, parse_scenario, simulate, summarize
+from computeloop import default_scenario, simulate, summarize
 from computeloop.analysis.metrics import (
     breakeven_quarter,
     lab_metrics,
@@ -23,21 +21,9 @@ from computeloop.api import with_policy
 from computeloop.engine import compile_inputs, run_engine
 from computeloop.results import Results, build_results
 from computeloop.scenario.model import Scenario
+from helpers import edit
 
 QUARTERS = ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2"]
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def edit(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
-    """A copy of ``scenario`` with fields (by path) set to bare values."""
-    data = scenario.model_dump(mode="json")
-    for path, value in changes.items():
-        steps = [int(i) if i else key for key, i in _STEP.findall(path)]
-        parent = data
-        for step in steps[:-1]:
-            parent = parent[step]
-        parent[steps[-1]] = value
-    return parse_scenario(data)
 
 
 def deal_index(s: Scenario, name: str) -> int:

@@ -10,7 +10,6 @@ with a pencil; the comments show how.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -26,25 +25,9 @@ from computeloop.engine.inputs import annuity_factor, growth_path
 from computeloop.errors import InputError
 from computeloop.results import build_results
 from computeloop.scenario.model import Scenario
+from helpers import edit
 
 # --- helpers shared with test_properties.py ---------------------------------------------
-
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def edit(scenario: Scenario, changes: dict[str, float]) -> Scenario:
-    """A copy of ``scenario`` with quantities (by field path) set to bare numbers.
-
-    A bare number drops the provenance, so a value may leave its assumption's range.
-    """
-    data = scenario.model_dump(mode="json")
-    for path, value in changes.items():
-        steps = [int(i) if i else key for key, i in _STEP.findall(path)]
-        parent = data
-        for step in steps[:-1]:
-            parent = parent[step]
-        parent[steps[-1]] = value
-    return parse_scenario(data)
 
 
 def engine_run(

@@ -12,21 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pytest.mark import ParameterSet
 from pydantic import ValidationError
 
 from computeloop import default_scenario, load_scenario, simulate
 from computeloop.errors import InputError, ScenarioError, UnknownScenarioError
 from computeloop.scenario import Provenance, Quantity, Quarter, TimeAxis
 from computeloop.scenario.loader import MAX_FILE_BYTES, read_yaml
+from helpers import case
 
 FACT = "article-2025-10-17"
-
-
-def case(name: str, *values: object, bug: str | None = None) -> ParameterSet:
-    """One row of a parametrize table; ``bug`` marks it as a known bug (strict xfail)."""
-    marks = [pytest.mark.xfail(strict=True, reason=f"bug: {bug}")] if bug else []
-    return pytest.param(*values, id=name, marks=marks)
 
 
 # --- the default scenario ------------------------------------------------------------------
