@@ -226,6 +226,8 @@ BAD_FILES = [
     case("duplicate key", lambda write: write(text="time: {start: 2025Q1}\ntime: {}\n"),
          "duplicate key 'time'"),
     case("not UTF-8", lambda write: write(text=b"meta: caf\xe9\n"), "not a UTF-8 text file"),
+    case("impossible date", lambda write: write(text="meta:\n  as_of: 2025-13-01\n"),
+         "meta.as_of: input should be a valid date"),
     case("missing file", lambda write: write().with_name("missing.yaml"), "no scenario file"),
     case("a directory", lambda write: write().parent, "is a directory, not a scenario file"),
     case("list as a key", lambda write: write(text="? [a, b]\n: 1\n"), "invalid YAML"),

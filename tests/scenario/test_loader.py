@@ -251,6 +251,8 @@ EDIT_CASES = [
         "infinity", {"physical.pue": float("inf")}, "physical.pue", ["finite", "inf"],
     ),
     # wrong types
+    case("impossible date", {"deals[0].announced": "2025-13-01"},
+         "deals[0].announced", ["month", "'2025-13-01'"]),
     case("text for a number", {"deals[1].schedule[2].gw": "lots"},
          "deals[1].schedule[2].gw", ["must be a number", "'lots'"]),
     case("exponent text in quotes", {"deals[1].chip_usd_per_gw": "35e9"},
