@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from computeloop import __version__, default_scenario
+from computeloop.scenario.loader import embedded_text
 from helpers import case
 
 DEAL_NAMES = [d.name for d in default_scenario().deals]
@@ -226,7 +227,7 @@ BAD_FILES = [
     case("duplicate key", lambda write: write(text="time: {start: 2025Q1}\ntime: {}\n"),
          "duplicate key 'time'"),
     case("not UTF-8", lambda write: write(text=b"meta: caf\xe9\n"), "not a UTF-8 text file"),
-    case("impossible date", lambda write: write(text="meta:\n  as_of: 2025-13-01\n"),
+    case("impossible date", lambda write: write(text=embedded_text().replace("as_of: 2025-10-17", "as_of: 2025-13-01")),
          "meta.as_of: input should be a valid date"),
     case("missing file", lambda write: write().with_name("missing.yaml"), "no scenario file"),
     case("a directory", lambda write: write().parent, "is a directory, not a scenario file"),
