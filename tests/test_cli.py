@@ -214,6 +214,8 @@ def test_validate_ok_json(cli, write_scenario) -> None:
 
 
 # Each row: how to make the bad path from `write_scenario`, and what stderr must say.
+BAD_DATE_TEXT = embedded_text().replace("as_of: 2025-10-17", "as_of: 2025-13-01")
+
 BAD_FILES = [
     case("negative GW", lambda write: write({"deals[3].schedule[0].gw": -1.0}),
          "deals[3].schedule[0].gw: must be > 0, got -1"),
@@ -227,7 +229,7 @@ BAD_FILES = [
     case("duplicate key", lambda write: write(text="time: {start: 2025Q1}\ntime: {}\n"),
          "duplicate key 'time'"),
     case("not UTF-8", lambda write: write(text=b"meta: caf\xe9\n"), "not a UTF-8 text file"),
-    case("impossible date", lambda write: write(text=embedded_text().replace("as_of: 2025-10-17", "as_of: 2025-13-01")),
+    case("impossible date", lambda write: write(text=BAD_DATE_TEXT),
          "meta.as_of: input should be a valid date"),
     case("missing file", lambda write: write().with_name("missing.yaml"), "no scenario file"),
     case("a directory", lambda write: write().parent, "is a directory, not a scenario file"),
