@@ -184,7 +184,7 @@ def _online(x: EngineInputs, t: int, deal: dict[str, F]) -> F:
 
 def _operations(x: EngineInputs, st: _State, t: int, gw_online: F) -> dict[str, F]:
     payers = x.users[:, t] * x.paying_share[:, t]
-    demand = payers * x.revenue_per_payer_q[:, t] + x.enterprise[:, t]
+    demand = (payers * x.revenue_per_payer_q[:, t] + x.enterprise[:, t]) * x.demand_shock[:, t]
     capacity = gw_online * x.revenue_per_gw_q
     revenue = np.minimum(demand, capacity)
     lines = [c.fixed[:, t] + c.share_of_revenue * revenue for c in x.costs]

@@ -76,6 +76,18 @@ class _Values:
 
 
 @dataclass(frozen=True)
+class MarketShocks:
+    """Per-path random paths from the market model, as multipliers on the central paths.
+
+    ``demand``: (P, T) multiplier on the lab's demand revenue; ``share_price``: (P, T, E)
+    multiplier on each entity's deterministic share-price path. Ones give the central run.
+    """
+
+    demand: F
+    share_price: F
+
+
+@dataclass(frozen=True)
 class CostInputs:
     fixed: F  # (P, T) fixed part per quarter
     share_of_revenue: F  # (P,)
@@ -168,6 +180,7 @@ class EngineInputs:
     warrants: tuple[WarrantInputs, ...]
     # entity market data (P, E) and (P, T, E)
     share_price: F  # (P, T, E)
+    demand_shock: F  # (P, T) multiplier on demand revenue
     shares0: F  # (P, E)
     gross_margin: F  # (P, E)
     notes: dict[str, str] = field(default_factory=dict)
@@ -191,9 +204,16 @@ def annuity_factor(rate_q: F, n: int) -> F:
 
 
 def compile_inputs(
-    scenario: Scenario, paths: int = 1, overrides: Mapping[str, F] | None = None
+    scenario: Scenario,
+    paths: int = 1,
+    overrides: Mapping[str, F] | None = None,
+    shocks: MarketShocks | None = None,
 ) -> EngineInputs:
-    """Flatten a scenario into per-path arrays."""
+    """Flatten a scenario into per-path arrays.
+
+    ``overrides`` maps quantity paths to per-path values (sampled inputs); ``shocks``
+    carries the market model's random paths. Without either, every path is central.
+    """
     v = _Values(scenario, paths, overrides or {})
     T = scenario.time.n
     names = tuple(e.name for e in scenario.entities)
@@ -222,7 +242,7 @@ def compile_inputs(
             for d in scenario.deals_of(EquityInvestment)
         ),
         warrants=tuple(_warrant(scenario, d, v, names, index) for d in scenario.deals_of(Warrant)),
-        **_market(scenario, v),
+        **_market(scenario, v, shocks),
     )
     v.check_all_used()
     return inputs
@@ -379,7 +399,7 @@ def _warrant(
     )
 
 
-def _market(s: Scenario, v: _Values) -> dict[str, Any]:
+def _market(s: Scenario, v: _Values, shocks: MarketShocks | None) -> dict[str, Any]:
     T, E = s.time.n, len(s.entities)
     price = np.zeros((v.paths, T, E))
     shares0 = np.zeros((v.paths, E))
@@ -395,4 +415,19 @@ def _market(s: Scenario, v: _Values) -> dict[str, Any]:
             price[:, :, j] = (
                 v(e.share_price_usd)[:, None] * (1.0 + drift[:, None]) ** years[None, :]
             )
-    return {"share_price": price, "shares0": shares0, "gross_margin": margin}
+    demand = np.ones((v.paths, T))
+    if shocks is not None:
+        price = price * _shaped(shocks.share_price, price.shape, "share_price")
+        demand = _shaped(shocks.demand, demand.shape, "demand")
+    return {
+        "share_price": price,
+        "shares0": shares0,
+        "gross_margin": margin,
+        "demand_shock": demand,
+    }
+
+
+def _shaped(arr: F, shape: tuple[int, ...], name: str) -> F:
+    if arr.shape != shape:
+        raise InputError(f"market shocks {name}: expected shape {shape}, got {arr.shape}")
+    return np.asarray(arr, dtype=np.float64)
