@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from computeloop.analysis.metrics import summarize
+from computeloop.analysis.metrics import JSON_SCHEMA_VERSION, summarize
 from computeloop.analysis.reconcile import ReconcileReport, reconcile_results
+from computeloop.analysis.risk import bands_json, risk_metrics
 from computeloop.engine import compile_inputs, run_engine
 from computeloop.errors import InputError
+from computeloop.montecarlo import MonteCarloResults, monte_carlo
 from computeloop.results import Results, build_results
 from computeloop.scenario.model import Scenario
 
 MAX_PATHS = 100_000
 """Largest path count held in memory at once (chunked runs are a later addition)."""
 
-__all__ = ["reconcile", "simulate", "summarize", "with_policy"]
+__all__ = [
+    "monte_carlo",
+    "reconcile",
+    "simulate",
+    "summarize",
+    "summarize_monte_carlo",
+    "with_policy",
+]
 
 
 def with_policy(scenario: Scenario, on_shortfall: Literal["defer", "cancel"]) -> Scenario:
@@ -49,6 +58,23 @@ def _check_run_args(paths: Any, seed: Any) -> None:
         raise InputError(f"paths: must be a whole number from 1 to {MAX_PATHS:,}, got {paths!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise InputError(f"seed: must be a non-negative whole number, got {seed!r}")
+
+
+def summarize_monte_carlo(mc: MonteCarloResults) -> dict[str, Any]:
+    """The JSON-ready summary of a Monte Carlo run: risk metrics with standard errors."""
+    s = mc.scenario
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "scenario": s.meta.name,
+        "scenario_hash": mc.summary.attrs["scenario_hash"],
+        "computeloop_version": mc.summary.attrs["computeloop_version"],
+        "seed": mc.seed,
+        "paths": mc.paths,
+        "policy": s.policy.on_shortfall,
+        "horizon": {"start": str(s.time.start), "end": str(s.time.end)},
+        "metrics": risk_metrics(mc),
+        "bands": bands_json(mc),
+    }
 
 
 def reconcile(scenario: Scenario) -> ReconcileReport:

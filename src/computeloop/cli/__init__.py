@@ -16,10 +16,13 @@ import typer
 
 from computeloop import __version__
 from computeloop.analysis.metrics import summarize
-from computeloop.api import reconcile, simulate, with_policy
+from computeloop.api import reconcile, simulate, summarize_monte_carlo, with_policy
 from computeloop.cli import render
 from computeloop.cli.fmt import value as fmt_value
+from computeloop.cli.progress import LazyProgress
+from computeloop.cli.render_mc import mc_summary
 from computeloop.errors import ComputeloopError, OutputError, ScenarioError
+from computeloop.montecarlo import BLOCK, check_paths, monte_carlo
 from computeloop.scenario.describe import terms
 from computeloop.scenario.loader import DEFAULT_NAME, embedded_text, load_scenario
 from computeloop.scenario.model import Scenario
@@ -82,6 +85,12 @@ def run(
         typer.Option(help="override the scenario's policy when the lab cannot fund a tranche"),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="random seed, recorded in the output")] = None,
+    paths: Annotated[
+        int, typer.Option(help="1: deterministic run at central values; more: Monte Carlo")
+    ] = 1,
+    workers: Annotated[int, typer.Option(help="worker processes for Monte Carlo")] = 1,
+    chunk_paths: Annotated[int, typer.Option(help="paths simulated at once (bounds memory)")] = 4
+    * BLOCK,
     json_out: JsonOpt = False,
 ) -> None:
     """Simulate a scenario quarter by quarter and summarise it."""
@@ -89,9 +98,24 @@ def run(
         s = _load(scenario)
         if policy is not None:
             s = with_policy(s, policy.value)
-        summary = summarize(simulate(s, seed=seed))
+        if paths > 1:
+            check_paths(paths, chunk_paths, workers)
+            with LazyProgress("simulating") as bar:
+                mc = monte_carlo(
+                    s,
+                    paths=paths,
+                    seed=seed,
+                    workers=workers,
+                    chunk_paths=chunk_paths,
+                    progress=bar,
+                )
+            summary = summarize_monte_carlo(mc)
+        else:
+            summary = summarize(simulate(s, seed=seed))
     if json_out:
         _emit(summary)
+    elif paths > 1:
+        render.console().print(mc_summary(s.meta.title or s.meta.name, summary))
     else:
         render.console().print(render.run_summary(s, summary))
 

@@ -35,6 +35,7 @@ class _Values:
         self.paths = paths
         self.overrides = overrides
         self.used: set[str] = set()
+        self.seen: set[str] = set()
         self.by_id: dict[int, str] = {}
         known: set[str] = set()
         for path, qty in scenario.quantities():
@@ -52,6 +53,8 @@ class _Values:
 
     def __call__(self, qty: Quantity) -> F:
         path = self.by_id.get(id(qty))
+        if path is not None:
+            self.seen.add(path)
         if path is not None and path in self.overrides:
             self.used.add(path)
             arr = np.asarray(self.overrides[path], dtype=np.float64)
@@ -63,6 +66,9 @@ class _Values:
                     f"got shape {arr.shape}"
                 ) from None
         return np.full(self.paths, qty.value)
+
+    def seen_paths(self) -> frozenset[str]:
+        return frozenset(self.seen)
 
     def check_all_used(self) -> None:
         """Overrides of quantities that set the structure (schedules, terms) are refused."""
@@ -215,12 +221,26 @@ def compile_inputs(
     carries the market model's random paths. Without either, every path is central.
     """
     v = _Values(scenario, paths, overrides or {})
+    inputs = _compile(scenario, v, shocks)
+    v.check_all_used()
+    return inputs
+
+
+def vectorized_paths(scenario: Scenario) -> frozenset[str]:
+    """Paths of the quantities the engine reads per path: the ones that may vary."""
+    v = _Values(scenario, 1, {})
+    _compile(scenario, v, None)
+    return v.seen_paths()
+
+
+def _compile(scenario: Scenario, v: _Values, shocks: MarketShocks | None) -> EngineInputs:
+    paths = v.paths
     T = scenario.time.n
     names = tuple(e.name for e in scenario.entities)
     lab = scenario.lab
     deals = _delivering(scenario, v, names)
     index = {d.name: i for i, d in enumerate(deals)}
-    inputs = EngineInputs(
+    return EngineInputs(
         paths=paths,
         quarters=T,
         entity_names=names,
@@ -244,8 +264,6 @@ def compile_inputs(
         warrants=tuple(_warrant(scenario, d, v, names, index) for d in scenario.deals_of(Warrant)),
         **_market(scenario, v, shocks),
     )
-    v.check_all_used()
-    return inputs
 
 
 def _lab_inputs(s: Scenario, lab: Lab, v: _Values) -> dict[str, Any]:

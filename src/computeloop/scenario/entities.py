@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from computeloop.scenario._fields import field
-from computeloop.scenario.quantity import Amount, Fraction, PositiveAmount, Quarters, Rate
+from computeloop.scenario.quantity import (
+    Amount,
+    Correlation,
+    Fraction,
+    PositiveAmount,
+    Quarters,
+    Rate,
+)
 from computeloop.scenario.timeaxis import Quarter
 
 Name = Annotated[
@@ -39,6 +46,12 @@ class EntityBase(Frozen):
     )
     share_price_volatility_annual: Amount = field(
         "annualised share-price volatility (used by Monte Carlo runs)", "1/sqrt(yr)", 0.0
+    )
+    share_price_factor_correlation: Correlation = field(
+        "correlation of share-price returns with the AI-demand factor's innovations "
+        "(Monte Carlo runs)",
+        "",
+        0.0,
     )
     note: str | None = field("free text", default=None)
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import model_validator
 
 from computeloop.errors import Problem, ScenarioError
@@ -20,7 +21,14 @@ from computeloop.scenario.deals import (
     Warrant,
 )
 from computeloop.scenario.entities import Entity, Frozen, Lab
-from computeloop.scenario.quantity import Amount, PositiveAmount, Quantity, Quarters
+from computeloop.scenario.quantity import (
+    Amount,
+    Correlation,
+    Fraction,
+    PositiveAmount,
+    Quantity,
+    Quarters,
+)
 from computeloop.scenario.timeaxis import Quarter, TimeAxis
 
 
@@ -45,6 +53,39 @@ class Physical(Frozen):
 
     gpu_rack_kw: PositiveAmount = field("rack-level power per GPU", "kW/GPU", 1.67)
     pue: PositiveAmount = field("power usage effectiveness: facility power / IT power", "", 1.3)
+
+
+class MarketModel(Frozen):
+    """The common AI-demand factor of Monte Carlo runs (a deterministic run ignores it).
+
+    A quarterly AR(1) factor ``f`` with unit stationary variance,
+    ``f_t = phi f_(t-1) + sqrt(1 - phi^2) e_t``, starts at 0 in ``shocks_start``. The lab's
+    demand is multiplied by ``exp(b f_t - b^2 var(f_t) / 2)`` (mean one); each listed
+    company's share price follows a GBM whose shocks correlate with ``e_t`` by its
+    ``share_price_factor_correlation``.
+    """
+
+    factor_persistence: Fraction = field(
+        "phi: quarter-to-quarter persistence of the AI-demand factor", "", 0.8
+    )
+    lab_demand_loading: Amount = field(
+        "b: standard deviation of the log demand multiplier once the factor is stationary",
+        "",
+        0.0,
+    )
+    shocks_start: Quarter | None = field(
+        "first quarter with random shocks (default: the quarter after meta.as_of)",
+        "quarter",
+        None,
+    )
+
+
+class RankCorrelation(Frozen):
+    """A rank (Spearman) correlation between two numbers that vary across paths."""
+
+    a: str = field("field path of the first number, e.g. entities[0].users.users_growth_q")
+    b: str = field("field path of the second number")
+    rho: Correlation = field("Spearman rank correlation", "")
 
 
 class Policy(Frozen):
@@ -81,6 +122,10 @@ class Scenario(Frozen):
     time: TimeAxis = field("quarterly time axis", default=TimeAxis())
     physical: Physical = field("physical conversions", default=Physical())
     policy: Policy = field("funding policy of the lab", default=Policy())
+    market: MarketModel = field("AI-demand factor for Monte Carlo runs", default=MarketModel())
+    correlations: list[RankCorrelation] = field(
+        "rank correlations between uncertain numbers (Gaussian copula)", default=[]
+    )
     entities: list[Entity] = field("entities: exactly one lab, plus vendors, builders, investors")
     deals: list[Deal] = field("deals between the entities", default=[])
 
@@ -178,6 +223,7 @@ def _check(s: Scenario) -> Iterator[Problem]:
                 "must be <= 0.2 when custom_silicon is true",
             )
     yield from _check_sources(s)
+    yield from _check_correlations(s)
 
 
 def _check_entities(s: Scenario) -> Iterator[Problem]:
@@ -242,6 +288,45 @@ def _check_quarters(s: Scenario, i: int, d: Any) -> Iterator[Problem]:
             f"deals[{i}].binding_gw",
             f"must be <= the scheduled total of {total:g} GW, got {binding.value:g}",
         )
+
+
+def _check_correlations(s: Scenario) -> Iterator[Problem]:
+    """Correlations name existing numbers, each pair once, and hold together (PD)."""
+    known = {path for path, _ in s.quantities()}
+    seen: dict[frozenset[str], int] = {}
+    names: list[str] = []
+    for j, c in enumerate(s.correlations):
+        for side in ("a", "b"):
+            if getattr(c, side) not in known:
+                yield Problem(f"correlations[{j}].{side}", f"no number at {getattr(c, side)!r}")
+        pair = frozenset((c.a, c.b))
+        if c.a == c.b:
+            yield Problem(f"correlations[{j}]", "a number cannot be correlated with itself")
+        elif pair in seen:
+            yield Problem(f"correlations[{j}]", f"same pair as correlations[{seen[pair]}]")
+        seen[pair] = j
+        names += [n for n in (c.a, c.b) if n not in names]
+    if s.correlations and not _positive_definite(s, names):
+        yield Problem(
+            "correlations",
+            "the correlations cannot hold together (the matrix is not positive definite); "
+            "lower some of them",
+        )
+
+
+def _positive_definite(s: Scenario, names: list[str]) -> bool:
+    """Whether the normal-copula matrix implied by the rank correlations is PD."""
+    idx = {n: i for i, n in enumerate(names)}
+    m = np.eye(len(names))
+    for c in s.correlations:
+        if c.a != c.b:
+            r = 2.0 * np.sin(np.pi * c.rho.value / 6.0)  # Spearman -> normal (Kruskal 1958)
+            m[idx[c.a], idx[c.b]] = m[idx[c.b], idx[c.a]] = r
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _check_totals(i: int, d: Any) -> Iterator[Problem]:

@@ -17,7 +17,17 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from computeloop.scenario.distributions import Distribution, median
 
 ProvenanceKind = Literal["fact", "derived", "assumption"]
 _KINDS: tuple[ProvenanceKind, ...] = ("fact", "derived", "assumption")
@@ -36,12 +46,19 @@ class Provenance(BaseModel):
 
 
 class Quantity(BaseModel):
-    """A number and, optionally, its provenance."""
+    """A number, optionally its provenance, and how it varies in Monte Carlo runs.
+
+    ``value`` is the central value used by deterministic runs. In Monte Carlo runs a
+    quantity with a ``dist`` is drawn from it; an assumption with a range is drawn from
+    ``default_for_assumption`` (PERT) unless ``fixed``; anything else stays at ``value``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     value: float
     provenance: Provenance | None = None
+    dist: Distribution | None = None
+    fixed: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -86,38 +103,68 @@ class Quantity(BaseModel):
 
     def to_yaml(self) -> float | dict[str, Any]:
         """The plain-data form this quantity was (or could have been) written in."""
-        if self.provenance is None:
+        if self.provenance is None and self.dist is None and not self.fixed:
             return self.value
+        out: dict[str, Any] = {"value": self.value}
         p = self.provenance
-        out: dict[str, Any] = {"value": self.value, p.kind: p.text}
-        if p.low is not None:
-            out["low"] = p.low
-            out["high"] = p.high
-        if p.note:
-            out["note"] = p.note
+        if p is not None:
+            out[p.kind] = p.text
+            if p.low is not None:
+                out["low"] = p.low
+                out["high"] = p.high
+            if p.note:
+                out["note"] = p.note
+        if self.dist is not None:
+            out["dist"] = self.dist.model_dump(exclude_none=True)
+        if self.fixed:
+            out["fixed"] = True
         return out
 
 
+_INTERVAL_KEYS = {"p5", "p95", "shape"}
+_ALLOWED = {"value", "low", "high", "note", "dist", "fixed", *_INTERVAL_KEYS, *_KINDS}
+
+
 def _parse_mapping(data: dict[str, Any]) -> dict[str, Any]:
-    allowed = {"value", "low", "high", "note", *_KINDS}
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(set(data) - _ALLOWED)
     if unknown:
-        raise ValueError(f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
-    if "value" not in data:
-        raise ValueError("a number written as a mapping needs a 'value'")
+        raise ValueError(f"unknown key(s) {unknown}; allowed: {sorted(_ALLOWED)}")
+    out: dict[str, Any] = {k: data[k] for k in ("value", "dist", "fixed") if k in data}
+    if _INTERVAL_KEYS & set(data):
+        if "dist" in data:
+            raise ValueError("give either 'dist' or the p5/p95 interval form, not both")
+        out["dist"] = {"type": "interval", **{k: data[k] for k in _INTERVAL_KEYS if k in data}}
+    if "value" not in out:
+        if "dist" not in out:
+            raise ValueError("a number written as a mapping needs a 'value' (or a 'dist')")
+        out["value"] = _central(out["dist"])
     kinds = [k for k in _KINDS if k in data]
     if len(kinds) > 1:
         raise ValueError(f"give one provenance kind, not {kinds}")
     if not kinds:
         if {"low", "high", "note"} & set(data):
             raise ValueError(f"'low'/'high'/'note' need a provenance kind: one of {list(_KINDS)}")
-        return {"value": data["value"]}
+        return out
     kind = kinds[0]
     prov: dict[str, Any] = {"kind": kind, "text": data[kind]}
     for key in ("low", "high", "note"):
         if key in data:
             prov[key] = data[key]
-    return {"value": data["value"], "provenance": prov}
+    return {**out, "provenance": prov}
+
+
+_DIST = TypeAdapter(Distribution)
+
+
+def _central(spec: Any) -> float:
+    """The median of a distribution given without a central value."""
+    try:
+        return median(_DIST.validate_python(spec))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"][1:])
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ValueError(f"dist{'.' + where if where else ''}: {msg}") from None
 
 
 @dataclass(frozen=True)
@@ -179,6 +226,8 @@ Quarters = Annotated[Quantity, AfterValidator(whole(0, 400))]
 """A whole number of quarters (0 to 400)."""
 PositiveQuarters = Annotated[Quantity, AfterValidator(whole(1, 400))]
 """A whole number of quarters (1 to 400)."""
+Correlation = Annotated[Quantity, AfterValidator(Range(ge=-1, le=1))]
+"""A correlation coefficient, -1 to 1."""
 Rate = Annotated[Quantity, AfterValidator(Range(gt=-1, le=10))]
 """A growth or interest rate per period (-100% excluded, up to +1000%)."""
 

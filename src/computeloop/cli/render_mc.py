@@ -1,0 +1,109 @@
+"""Rich tables for Monte Carlo runs. Presentation only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+
+from computeloop.cli.fmt import gw, pct, usd
+
+
+def _t(title: str, *cols: str) -> Table:
+    t = Table(title=title, title_justify="left", title_style="bold")
+    for i, c in enumerate(cols):
+        t.add_column(c, justify="left" if i == 0 else "right")
+    return t
+
+
+def _pm(d: dict[str, float], f: Any = usd) -> str:
+    return f"{f(d['mean'])} ± {f(d['mean_stderr'])}"
+
+
+def _q(d: dict[str, float], f: Any = usd) -> str:
+    return f"{f(d['p5'])} / {f(d['p50'])} / {f(d['p95'])}"
+
+
+def _p(d: dict[str, float]) -> str:
+    return f"{pct(d['p'])} ± {pct(d['p_stderr'])}"
+
+
+def mc_summary(title: str, out: dict[str, Any]) -> Group:
+    m = out["metrics"]
+    lab = m["lab"]
+    head = Panel(
+        f"[bold]{title}[/]\nMonte Carlo: {out['paths']:,} paths, seed {out['seed']} · "
+        f"policy {out['policy']} · ± is one Monte Carlo standard error",
+        expand=False,
+    )
+    t = _t("The lab", "metric", "mean ± s.e.", "p5 / p50 / p95", "CVaR95")
+    t.add_row("needs new capital beyond committed", _p(lab["prob_needs_new_funding"]), "", "")
+    for label, key, f in (
+        ("peak funding gap", "peak_funding_gap_usd", usd),
+        ("cumulative external funding", "cumulative_external_funding_usd", usd),
+        ("GW online at the end", "gw_online_end", gw),
+    ):
+        d = lab[key]
+        t.add_row(label, _pm(d, f), _q(d, f), f(d["cvar95"]))
+    be = lab["breakeven"]
+    t.add_row(
+        "breakeven within the horizon",
+        _p(be["within_horizon"]),
+        be["median_quarter"] or "median: not within horizon",
+        "",
+    )
+    t.add_row("cash below zero at some quarter", _p(lab["prob_cash_below_zero"]), "", "")
+    years = _t("GW online at year end", "year", "mean ± s.e.", "p5 / p50 / p95")
+    for y, d in lab["gw_online_by_year"].items():
+        years.add_row(y, _pm(d, gw), _q(d, gw))
+    return Group(head, t, years, _vendors(m), _warrants(m))
+
+
+def _vendors(m: dict[str, Any]) -> Table:
+    t = _t(
+        "Chip vendors",
+        "vendor",
+        "revenue from lab (mean ± s.e.)",
+        "p5 / p50 / p95",
+        "as contracted",
+        "shortfall VaR95",
+        "shortfall CVaR95",
+        "circularity",
+    )
+    for name, v in m["vendors"].items():
+        rev, short, circ = (
+            v["revenue_from_lab_usd"],
+            v["revenue_shortfall_usd"],
+            v["circularity_ratio"],
+        )
+        t.add_row(
+            name,
+            _pm(rev),
+            _q(rev),
+            usd(v["revenue_from_lab_planned_usd"]),
+            usd(short["var95"]),
+            usd(short["cvar95"]),
+            pct(circ["ratio"]),
+        )
+    return t
+
+
+def _warrants(m: dict[str, Any]) -> Table:
+    t = _t("Warrants", "warrant / tranche", "vesting odds", "median quarter", "value (mean ± s.e.)")
+    for name, w in m["warrants"].items():
+        t.add_row(
+            f"[bold]{name}[/] (headline {usd(w['headline_value_usd'])})",
+            f"{w['vested_shares']['mean'] / 1e6:,.1f}M shares (mean)",
+            "",
+            _pm(w["value_usd"]),
+        )
+        for k, tr in enumerate(w["tranches"], 1):
+            t.add_row(
+                f"  tranche {k}",
+                _p(tr["vesting_probability"]),
+                tr["median_vesting_quarter"] or "-",
+                _pm(tr["value_usd"]),
+            )
+    return t

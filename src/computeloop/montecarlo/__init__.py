@@ -1,0 +1,145 @@
+"""Monte Carlo: many correlated paths, chunked, seeded, optionally on several workers.
+
+>>> from computeloop import default_scenario
+>>> mc = monte_carlo(default_scenario(), paths=2000, seed=7)
+>>> mc.summary.sizes["path"]
+2000
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from computeloop import __version__
+from computeloop.errors import InputError
+from computeloop.montecarlo.runner import BLOCK, ChunkResult, Progress, run_chunks
+from computeloop.montecarlo.sketch import QuantileSketch
+from computeloop.montecarlo.summaries import BAND_SERIES
+from computeloop.scenario.deals import Warrant
+from computeloop.scenario.model import Scenario
+
+MAX_PATHS = 50_000_000
+BAND_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+__all__ = ["BLOCK", "MonteCarloResults", "monte_carlo"]
+
+
+@dataclass(frozen=True)
+class MonteCarloResults:
+    """Per-path summary metrics for every path, and per-quarter quantile bands."""
+
+    scenario: Scenario
+    seed: int
+    summary: xr.Dataset  # dims: path, and entity / year / tranche where they apply
+    bands: xr.Dataset  # dims: quantile, quarter
+
+    @property
+    def paths(self) -> int:
+        return int(self.summary.sizes["path"])
+
+
+def normalize_seed(seed: int | None) -> int:
+    """One seed for the run: the given one, or fresh entropy (recorded in the results)."""
+    if seed is None:
+        entropy = np.random.SeedSequence().entropy
+        assert isinstance(entropy, int)  # fresh SeedSequences draw an int from the OS
+        return entropy % (2**63)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed: must be a non-negative whole number, got {seed!r}")
+    return seed
+
+
+def check_paths(paths: object, chunk_paths: object, workers: object) -> None:
+    """Validate run sizes before any work starts."""
+    if isinstance(paths, bool) or not isinstance(paths, int) or not 1 <= paths <= MAX_PATHS:
+        raise InputError(f"paths: must be a whole number from 1 to {MAX_PATHS:,}, got {paths!r}")
+    if isinstance(chunk_paths, bool) or not isinstance(chunk_paths, int) or chunk_paths < BLOCK:
+        raise InputError(f"chunk_paths: must be a whole number >= {BLOCK}, got {chunk_paths!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256:
+        raise InputError(f"workers: must be a whole number from 1 to 256, got {workers!r}")
+
+
+def monte_carlo(
+    scenario: Scenario,
+    *,
+    paths: int,
+    seed: int | None = None,
+    chunk_paths: int = 4 * BLOCK,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> MonteCarloResults:
+    """Run ``paths`` correlated paths; results depend only on ``seed`` and ``paths``."""
+    check_paths(paths, chunk_paths, workers)
+    seed = normalize_seed(seed)
+    chunks = run_chunks(
+        scenario,
+        seed=seed,
+        paths=paths,
+        chunk_paths=chunk_paths,
+        workers=workers,
+        progress=progress,
+    )
+    summaries: dict[str, list[np.ndarray]] = {}
+    sketches = {name: QuantileSketch(columns=scenario.time.n) for name in BAND_SERIES}
+    for chunk in chunks:
+        _collect(chunk, summaries, sketches)
+    return MonteCarloResults(
+        scenario, seed, _summary_dataset(scenario, summaries, seed), _bands(scenario, sketches)
+    )
+
+
+def _collect(
+    chunk: ChunkResult, summaries: dict[str, list[np.ndarray]], sketches: dict[str, QuantileSketch]
+) -> None:
+    for key, arr in chunk.summaries.items():
+        summaries.setdefault(key, []).append(arr)
+    for name, blocks in chunk.sketches.items():
+        for sk in blocks:
+            sketches[name].merge(sk)
+
+
+_DIMS = {
+    "gw_online_year_end": ("path", "year"),
+    "revenue_from_lab_usd": ("path", "entity"),
+    "investment_in_lab_usd": ("path", "entity"),
+    "warrant_value_given_usd": ("path", "entity"),
+    "stranded_usd": ("path", "entity"),
+    "at_risk_usd": ("path", "entity"),
+    "tranche_vested": ("path", "tranche"),
+    "tranche_vest_index": ("path", "tranche"),
+    "tranche_value_usd": ("path", "tranche"),
+}
+
+
+def _summary_dataset(s: Scenario, parts: dict[str, list[np.ndarray]], seed: int) -> xr.Dataset:
+    data = {k: (_DIMS.get(k, ("path",)), np.concatenate(v, axis=0)) for k, v in parts.items()}
+    years = [int(q[:4]) for q in s.time.labels()[3::4]]
+    tranches = [f"{w.name}#{k + 1}" for w in s.deals_of(Warrant) for k in range(len(w.tranches))]
+    owners = [w.name for w in s.deals_of(Warrant) for _ in w.tranches]
+    ds = xr.Dataset(
+        data,
+        coords={
+            "path": np.arange(len(data["peak_funding_gap_usd"][1])),
+            "entity": [e.name for e in s.entities],
+            "year": years,
+            "tranche": tranches,
+            "tranche_warrant": ("tranche", owners),
+        },
+    )
+    ds.attrs.update(
+        scenario=s.meta.name,
+        scenario_hash=s.content_hash(),
+        seed=seed,
+        computeloop_version=__version__,
+        quarters=s.time.labels(),
+    )
+    return ds
+
+
+def _bands(s: Scenario, sketches: dict[str, QuantileSketch]) -> xr.Dataset:
+    q = np.array(BAND_QUANTILES)
+    data = {name: (("quantile", "quarter"), sk.quantile(q)) for name, sk in sketches.items()}
+    return xr.Dataset(data, coords={"quantile": q, "quarter": s.time.labels()})

@@ -1,0 +1,1 @@
+"""Sampling: turn a scenario's uncertainty into per-path engine inputs."""
