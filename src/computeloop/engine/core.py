@@ -103,6 +103,7 @@ class _State:
         self.new_raised = np.zeros(P)
         self.shares = x.shares0.copy()
         self.builder_debt = np.zeros((P, len(x.entity_names)))
+        self.online = np.zeros(P)  # GW delivered by the deals and still online
         # The funding plan's running total of resources received (see _budget).
         self.resources = x.cash0 + np.maximum(x.debt_capacity - x.debt0, 0.0) - x.min_cash
         self.vested = [np.zeros(w.shares.shape, dtype=bool) for w in x.warrants]
@@ -135,7 +136,7 @@ def _quarter(
     ent: dict[str, F],
     vested_out: F,
 ) -> None:
-    gw_online = x.gw_base + _online(x, t, deal)
+    gw_online = x.gw_base + st.online
     op = _operations(x, st, t, gw_online)
     due_now = st.future_pay[:, t, :]  # instalments and rent of GW taken earlier
     is_rent = np.array([d.kind == "capacity" for d in x.deals], dtype=bool)
@@ -163,7 +164,8 @@ def _quarter(
     lab["committed_funding"][:, t] = x.committed[:, t]
     lab["vendor_investment_in"][:, t] = invest_in
     lab["warrant_proceeds"][:, t] = proceeds
-    lab["gw_online"][:, t] = x.gw_base + _online(x, t + 1, deal)  # at the quarter's end
+    _age(x, st, t, deal)
+    lab["gw_online"][:, t] = x.gw_base + st.online  # at the quarter's end
     lab["fcf"][:, t] = operating - lease_due - rent_due - interest - pay_now
     expense = st.future_expense[:, t] + interest
     lab["net_income"][:, t] = op["revenue"] - op["opex"] - expense - x.one_off_pl[:, t]
@@ -174,12 +176,13 @@ def _quarter(
     ent["deal_debt"][:, t, :] = st.builder_debt
 
 
-def _online(x: EngineInputs, t: int, deal: dict[str, F]) -> F:
-    """GW delivered before quarter t and still within their useful life or lease term."""
-    total = np.zeros(x.paths)
+def _age(x: EngineInputs, st: _State, t: int, deal: dict[str, F]) -> None:
+    """Roll GW online to the next quarter: add this quarter's deliveries, retire those
+    delivered ``life`` quarters ago (end of useful life or of the lease term)."""
     for j, d in enumerate(x.deals):
-        total += deal["gw_delivered"][:, max(0, t - d.life) : t, j].sum(axis=1)
-    return total
+        st.online += deal["gw_delivered"][:, t, j]
+        if t - d.life >= 0:
+            st.online -= deal["gw_delivered"][:, t - d.life, j]
 
 
 def _operations(x: EngineInputs, st: _State, t: int, gw_online: F) -> dict[str, F]:

@@ -12,6 +12,7 @@ JASA 1958), the matrix must be positive definite, and each number's uniform
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,7 +20,7 @@ from scipy.special import ndtr
 
 from computeloop.engine.inputs import vectorized_paths
 from computeloop.errors import Problem, ScenarioError
-from computeloop.scenario.distributions import Distribution, default_for_assumption, ppf
+from computeloop.scenario.distributions import Distribution, Pert, default_for_assumption, ppf
 from computeloop.scenario.model import Scenario
 from computeloop.scenario.quantity import Quantity
 
@@ -45,8 +46,32 @@ class StaticPlan:
         z = normals @ self.cholesky.T if self.cholesky is not None else normals
         u = np.clip(ndtr(z), 1e-12, 1.0 - 1e-12)
         return {
-            p: ppf(d, u[:, i]) for i, (p, d) in enumerate(zip(self.paths, self.dists, strict=True))
+            p: fast_ppf(d, u[:, i])
+            for i, (p, d) in enumerate(zip(self.paths, self.dists, strict=True))
         }
+
+
+_GRID_Z = np.linspace(-30.0, 30.0, 8193)
+_GRID_U = 1.0 / (1.0 + np.exp(-_GRID_Z))
+
+
+def fast_ppf(dist: Distribution, u: F) -> F:
+    """``ppf``, with PERT's (slow) beta inverse read from a table.
+
+    The table holds the exact inverse CDF at 8193 points evenly spaced in logit(u)
+    from -30 to 30 and interpolates linearly in logit(u); on a PERT the error is far
+    below 1e-6 of the range (tested). Other types call ``ppf`` directly.
+    """
+    if not isinstance(dist, Pert):
+        return ppf(dist, u)
+    logit = np.log(u) - np.log1p(-u)
+    out: F = np.interp(logit, _GRID_Z, _pert_table(dist))
+    return out
+
+
+@lru_cache(maxsize=256)
+def _pert_table(dist: Pert) -> F:
+    return ppf(dist, _GRID_U)
 
 
 def distribution_of(q: Quantity) -> Distribution | None:
