@@ -10,7 +10,7 @@ The public API: load or build a scenario, simulate it, analyse the results.
 
 __version__ = "0.1.0"
 
-from computeloop.api import reconcile, simulate, summarize
+from computeloop.api import monte_carlo, reconcile, simulate, summarize
 from computeloop.errors import ComputeloopError, ScenarioError
 from computeloop.scenario import (
     Scenario,
@@ -26,6 +26,7 @@ __all__ = [
     "__version__",
     "default_scenario",
     "load_scenario",
+    "monte_carlo",
     "parse_scenario",
     "reconcile",
     "simulate",
