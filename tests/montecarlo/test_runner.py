@@ -84,3 +84,16 @@ def test_standard_errors_shrink_like_one_over_root_n() -> None:
 def test_bad_run_arguments_fail_before_any_work(kwargs, message) -> None:
     with pytest.raises(InputError, match=message):
         monte_carlo(default_scenario(), **kwargs)
+
+
+def test_kept_series_agree_with_the_quantile_bands() -> None:
+    mc = monte_carlo(default_scenario(), paths=2 * BLOCK, seed=3, keep_series=True)
+    exact = mc.summary.series_funding_gap.values
+    band = mc.bands.funding_gap.sel(quantile=0.95).values
+    ranks = (exact <= band[None, :]).mean(axis=0)
+    assert np.all(np.abs(ranks - 0.95) < 0.005)
+
+
+def test_keeping_series_too_large_for_memory_is_refused() -> None:
+    with pytest.raises(InputError, match="keep_series"):
+        monte_carlo(default_scenario(), paths=40_000_000, seed=1, keep_series=True)

@@ -22,6 +22,7 @@ from computeloop.scenario.deals import Warrant
 from computeloop.scenario.model import Scenario
 
 MAX_PATHS = 50_000_000
+MAX_SERIES_BYTES = 4_000_000_000
 BAND_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 __all__ = ["BLOCK", "MonteCarloResults", "monte_carlo"]
@@ -70,9 +71,22 @@ def monte_carlo(
     chunk_paths: int = 4 * BLOCK,
     workers: int = 1,
     progress: Progress | None = None,
+    keep_series: bool = False,
 ) -> MonteCarloResults:
-    """Run ``paths`` correlated paths; results depend only on ``seed`` and ``paths``."""
+    """Run ``paths`` correlated paths; results depend only on ``seed`` and ``paths``.
+
+    With ``keep_series`` the summary also holds the full per-path, per-quarter lab
+    series of the fan charts (``series_<name>``, dims path and quarter); refused when
+    they would take more than ``MAX_SERIES_BYTES``.
+    """
     check_paths(paths, chunk_paths, workers)
+    if keep_series:
+        size = paths * scenario.time.n * len(BAND_SERIES) * 8
+        if size > MAX_SERIES_BYTES:
+            raise InputError(
+                f"keep_series: {paths:,} paths of series need {size / 1e9:.1f} GB, more than "
+                f"{MAX_SERIES_BYTES / 1e9:.0f} GB; use fewer paths or the quantile bands"
+            )
     seed = normalize_seed(seed)
     chunks = run_chunks(
         scenario,
@@ -81,6 +95,7 @@ def monte_carlo(
         chunk_paths=chunk_paths,
         workers=workers,
         progress=progress,
+        keep_series=keep_series,
     )
     summaries: dict[str, list[np.ndarray]] = {}
     sketches = {name: QuantileSketch(columns=scenario.time.n) for name in BAND_SERIES}
@@ -96,6 +111,8 @@ def _collect(
 ) -> None:
     for key, arr in chunk.summaries.items():
         summaries.setdefault(key, []).append(arr)
+    for key, arr in chunk.series.items():
+        summaries.setdefault(f"series_{key}", []).append(arr)
     for name, blocks in chunk.sketches.items():
         for sk in blocks:
             sketches[name].merge(sk)
@@ -114,8 +131,12 @@ _DIMS = {
 }
 
 
+def _dims(key: str) -> tuple[str, ...]:
+    return ("path", "quarter") if key.startswith("series_") else _DIMS.get(key, ("path",))
+
+
 def _summary_dataset(s: Scenario, parts: dict[str, list[np.ndarray]], seed: int) -> xr.Dataset:
-    data = {k: (_DIMS.get(k, ("path",)), np.concatenate(v, axis=0)) for k, v in parts.items()}
+    data = {k: (_dims(k), np.concatenate(v, axis=0)) for k, v in parts.items()}
     years = [int(q[:4]) for q in s.time.labels()[3::4]]
     tranches = [f"{w.name}#{k + 1}" for w in s.deals_of(Warrant) for k in range(len(w.tranches))]
     owners = [w.name for w in s.deals_of(Warrant) for _ in w.tranches]
@@ -127,6 +148,7 @@ def _summary_dataset(s: Scenario, parts: dict[str, list[np.ndarray]], seed: int)
             "year": years,
             "tranche": tranches,
             "tranche_warrant": ("tranche", owners),
+            "quarter": s.time.labels(),
         },
     )
     ds.attrs.update(

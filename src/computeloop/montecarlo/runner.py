@@ -39,6 +39,7 @@ class ChunkResult:
     first_block: int
     summaries: dict[str, F]
     sketches: dict[str, list[QuantileSketch]]  # per series, one sketch per block
+    series: dict[str, F]  # full (P, T) lab series, only when asked for
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class _Job:
     paths: int
     first_block: int
     blocks: int
+    keep_series: bool = False
 
 
 def block_normals(seed: int, block: int, n: int, columns: int) -> F:
@@ -80,15 +82,18 @@ def run_chunk(job: _Job) -> ChunkResult:
             sk = QuantileSketch(columns=x.quarters)
             sk.add(rows[name][lo:hi])
             sketches[name].append(sk)
-    return ChunkResult(job.first_block, path_summaries(x, out), sketches)
+    series = {name: rows[name].copy() for name in BAND_SERIES} if job.keep_series else {}
+    return ChunkResult(job.first_block, path_summaries(x, out), sketches, series)
 
 
-def _jobs(s: Scenario, seed: int, paths: int, chunk_paths: int) -> Iterator[_Job]:
+def _jobs(
+    s: Scenario, seed: int, paths: int, chunk_paths: int, keep_series: bool
+) -> Iterator[_Job]:
     plan = static_plan(s)
     blocks = -(-paths // BLOCK)
     per_chunk = max(1, chunk_paths // BLOCK)
     for first in range(0, blocks, per_chunk):
-        yield _Job(s, plan, seed, paths, first, min(per_chunk, blocks - first))
+        yield _Job(s, plan, seed, paths, first, min(per_chunk, blocks - first), keep_series)
 
 
 def run_chunks(
@@ -99,9 +104,10 @@ def run_chunks(
     chunk_paths: int,
     workers: int,
     progress: Progress | None = None,
+    keep_series: bool = False,
 ) -> Iterator[ChunkResult]:
     """Run every chunk, serially or on ``workers`` processes, yielding in block order."""
-    jobs = list(_jobs(s, seed, paths, chunk_paths))
+    jobs = list(_jobs(s, seed, paths, chunk_paths, keep_series))
     done = 0
     if workers <= 1:
         results: Iterator[ChunkResult] = map(run_chunk, jobs)
