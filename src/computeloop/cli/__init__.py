@@ -98,8 +98,8 @@ def run(
         s = _load(scenario)
         if policy is not None:
             s = with_policy(s, policy.value)
+        check_paths(paths, chunk_paths, workers)
         if paths > 1:
-            check_paths(paths, chunk_paths, workers)
             with LazyProgress("simulating") as bar:
                 mc = monte_carlo(
                     s,
