@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from computeloop.analysis.metrics import JSON_SCHEMA_VERSION, summarize
+from computeloop.analysis.metrics import JSON_SCHEMA_VERSION, clean_json, summarize
 from computeloop.analysis.reconcile import ReconcileReport, reconcile_results
 from computeloop.analysis.risk import bands_json, risk_metrics
 from computeloop.engine import compile_inputs, run_engine
@@ -63,18 +63,21 @@ def _check_run_args(paths: Any, seed: Any) -> None:
 def summarize_monte_carlo(mc: MonteCarloResults) -> dict[str, Any]:
     """The JSON-ready summary of a Monte Carlo run: risk metrics with standard errors."""
     s = mc.scenario
-    return {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "scenario": s.meta.name,
-        "scenario_hash": mc.summary.attrs["scenario_hash"],
-        "computeloop_version": mc.summary.attrs["computeloop_version"],
-        "seed": mc.seed,
-        "paths": mc.paths,
-        "policy": s.policy.on_shortfall,
-        "horizon": {"start": str(s.time.start), "end": str(s.time.end)},
-        "metrics": risk_metrics(mc),
-        "bands": bands_json(mc),
-    }
+    out: dict[str, Any] = clean_json(
+        {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "scenario": s.meta.name,
+            "scenario_hash": mc.summary.attrs["scenario_hash"],
+            "computeloop_version": mc.summary.attrs["computeloop_version"],
+            "seed": mc.seed,
+            "paths": mc.paths,
+            "policy": s.policy.on_shortfall,
+            "horizon": {"start": str(s.time.start), "end": str(s.time.end)},
+            "metrics": risk_metrics(mc),
+            "bands": bands_json(mc),
+        }
+    )
+    return out
 
 
 def reconcile(scenario: Scenario) -> ReconcileReport:

@@ -237,7 +237,7 @@ def series(r: Results) -> dict[str, list[Any]]:
 def summarize(r: Results) -> dict[str, Any]:
     """The JSON-ready summary of a run (see docs/cli.md for every field)."""
     ds = r.dataset
-    out: dict[str, Any] = _clean(
+    out: dict[str, Any] = clean_json(
         {
             "schema_version": JSON_SCHEMA_VERSION,
             "scenario": r.scenario.meta.name,
@@ -279,12 +279,12 @@ def deal_metrics(r: Results) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _clean(obj: Any) -> Any:
+def clean_json(obj: Any) -> Any:
     """Replace NaN/inf by None so the JSON is standard."""
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {k: clean_json(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_clean(v) for v in obj]
+        return [clean_json(v) for v in obj]
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj

@@ -409,7 +409,8 @@ def _warrant(
         issuer=names.index(d.issuer),
         trigger=index[d.trigger_deal],
         strike=v(d.strike_usd),
-        shares=np.stack([v(t.shares) for t in d.tranches], axis=1),
+        # Tranche sizes must add up to the warrant's total, so they never vary per path.
+        shares=np.tile([t.shares.value for t in d.tranches], (v.paths, 1)).astype(np.float64),
         gw_milestone=np.stack([v(t.gw_milestone) for t in d.tranches], axis=1),
         hurdle=np.stack([v(t.price_hurdle_usd) for t in d.tranches], axis=1),
         expiry=min(s.time.index(d.expiry), s.time.n - 1),

@@ -22,7 +22,7 @@ from computeloop.engine.inputs import vectorized_paths
 from computeloop.errors import Problem, ScenarioError
 from computeloop.scenario.distributions import Distribution, Pert, default_for_assumption, ppf
 from computeloop.scenario.model import Scenario
-from computeloop.scenario.quantity import Quantity
+from computeloop.scenario.quantity import U_EDGE, Quantity
 
 F = NDArray[np.float64]
 
@@ -44,7 +44,7 @@ class StaticPlan:
         if not self.paths:
             return {}
         z = normals @ self.cholesky.T if self.cholesky is not None else normals
-        u = np.clip(ndtr(z), 1e-12, 1.0 - 1e-12)
+        u = np.clip(ndtr(z), U_EDGE, 1.0 - U_EDGE)
         return {
             p: fast_ppf(d, u[:, i])
             for i, (p, d) in enumerate(zip(self.paths, self.dists, strict=True))

@@ -190,7 +190,9 @@ def _problem(err: ErrorDetails) -> Problem:
             path.rsplit(".", 1)[0] if "." in path else "", f"unknown field {field!r}{allowed}"
         )
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if "got" not in msg:
+    # Our own rules over a whole mapping already state the values; don't dump the mapping.
+    own_rule_on_record = kind == "value_error" and isinstance(value, dict)
+    if "got" not in msg and not own_rule_on_record:
         msg = f"{msg[:1].lower()}{msg[1:]}, got {_short(value)}"
     return Problem(path, msg)
 
@@ -237,7 +239,7 @@ def _strip(tp: Any) -> Any:
 def _members(tp: Any) -> list[Any]:
     tp = _strip(tp)
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return [_strip(a) for a in typing.get_args(tp)]
+        return [m for a in typing.get_args(tp) for m in _members(a)]
     return [tp]
 
 

@@ -17,17 +17,16 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
-from computeloop.scenario.distributions import Distribution, median
+from computeloop.scenario.distributions import Distribution, median, ppf
 
 ProvenanceKind = Literal["fact", "derived", "assumption"]
 _KINDS: tuple[ProvenanceKind, ...] = ("fact", "derived", "assumption")
@@ -80,6 +79,8 @@ class Quantity(BaseModel):
 
     @model_validator(mode="after")
     def _range_contains_value(self) -> Quantity:
+        if math.isnan(self.value) and self.dist is not None:
+            object.__setattr__(self, "value", median(self.dist))  # central value of a dist
         if not math.isfinite(self.value):
             raise ValueError(f"must be a finite number, got {self.value}")
         p = self.provenance
@@ -137,7 +138,7 @@ def _parse_mapping(data: dict[str, Any]) -> dict[str, Any]:
     if "value" not in out:
         if "dist" not in out:
             raise ValueError("a number written as a mapping needs a 'value' (or a 'dist')")
-        out["value"] = _central(out["dist"])
+        out["value"] = math.nan  # set to the distribution's median once it is validated
     kinds = [k for k in _KINDS if k in data]
     if len(kinds) > 1:
         raise ValueError(f"give one provenance kind, not {kinds}")
@@ -153,18 +154,8 @@ def _parse_mapping(data: dict[str, Any]) -> dict[str, Any]:
     return {**out, "provenance": prov}
 
 
-_DIST = TypeAdapter(Distribution)
-
-
-def _central(spec: Any) -> float:
-    """The median of a distribution given without a central value."""
-    try:
-        return median(_DIST.validate_python(spec))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"][1:])
-        msg = first["msg"].removeprefix("Value error, ")
-        raise ValueError(f"dist{'.' + where if where else ''}: {msg}") from None
+U_EDGE = 1e-12
+"""Smallest uniform the sampler feeds an inverse CDF (and 1 - U_EDGE the largest)."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +169,34 @@ class Range:
     integer: bool = False
 
     def __call__(self, q: Quantity) -> Quantity:
-        v = q.value
+        self._check(q.value)
+        p = q.provenance
+        if p is not None and p.low is not None and p.high is not None:
+            for bound in (p.low, p.high):
+                if not self._allows(bound):
+                    raise ValueError(
+                        f"its range [{p.low:g}, {p.high:g}] must stay {self.describe()}"
+                    )
+        if q.dist is not None and self.integer:
+            raise ValueError("cannot vary across paths: it is a whole number; remove 'dist'")
+        if q.dist is not None:
+            # The sampler clips uniforms to [U_EDGE, 1 - U_EDGE]: these are the extremes.
+            lo, hi = (float(x) for x in ppf(q.dist, np.array([U_EDGE, 1.0 - U_EDGE])))
+            if not (self._allows(lo) and self._allows(hi)):
+                raise ValueError(
+                    f"its distribution reaches [{lo:g}, {hi:g}]; draws must be "
+                    f"{self.describe()} (truncate it with min/max)"
+                )
+        return q
+
+    def _allows(self, v: float) -> bool:
+        try:
+            self._check(v)
+        except ValueError:
+            return False
+        return True
+
+    def _check(self, v: float) -> None:
         bad = (
             (self.ge is not None and not v >= self.ge)
             or (self.gt is not None and not v > self.gt)
@@ -189,7 +207,6 @@ class Range:
         )
         if bad:
             raise ValueError(f"must be {self.describe()}, got {v:g}")
-        return q
 
     def describe(self) -> str:
         parts = []
