@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from computeloop.montecarlo.summaries import breakeven_index
 from computeloop.results import Results
 from computeloop.scenario.deals import CapacityContract, ComputeCommitment, Warrant
 from computeloop.scenario.timeaxis import Quarter
@@ -33,15 +34,8 @@ def breakeven_quarter(fcf: xr.DataArray) -> list[str | None]:
     ``None`` when free cash flow is negative in the last quarter (not within the horizon).
     """
     labels = [str(q) for q in fcf["quarter"].values]
-    negative = (fcf < 0).values  # (path, quarter)
-    out: list[str | None] = []
-    for row in negative:
-        if row[-1]:
-            out.append(None)
-            continue
-        last_neg = np.flatnonzero(row)
-        out.append(labels[int(last_neg[-1]) + 1] if last_neg.size else labels[0])
-    return out
+    index = breakeven_index(np.asarray(fcf.transpose("path", "quarter").values))
+    return [None if np.isnan(i) else labels[int(i)] for i in index]
 
 
 def _mode(values: list[str | None]) -> str | None:

@@ -76,7 +76,7 @@ def run_chunk(job: _Job) -> ChunkResult:
     out = run_engine(x)
     rows = band_rows(out)
     bounds = np.cumsum([0, *sizes])
-    sketches = {name: [] for name in BAND_SERIES}  # type: dict[str, list[QuantileSketch]]
+    sketches: dict[str, list[QuantileSketch]] = {name: [] for name in BAND_SERIES}
     for name in BAND_SERIES:
         for lo, hi in itertools.pairwise(bounds):
             sk = QuantileSketch(columns=x.quarters)
