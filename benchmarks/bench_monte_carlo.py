@@ -62,7 +62,7 @@ print(json.dumps({
 """
 
 
-def run(paths: int, chunk: int = 16384, workers: int = 1) -> dict[str, float]:
+def run(paths: int, chunk: int = 4096, workers: int = 1) -> dict[str, float]:
     res = subprocess.run(
         [sys.executable, "-c", CHILD, str(paths), str(chunk), str(workers)],
         check=True,

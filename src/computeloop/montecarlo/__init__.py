@@ -68,7 +68,7 @@ def monte_carlo(
     *,
     paths: int,
     seed: int | None = None,
-    chunk_paths: int = 4 * BLOCK,
+    chunk_paths: int = BLOCK,
     workers: int = 1,
     progress: Progress | None = None,
     keep_series: bool = False,
@@ -97,22 +97,28 @@ def monte_carlo(
         progress=progress,
         keep_series=keep_series,
     )
-    summaries: dict[str, list[np.ndarray]] = {}
+    summaries: dict[str, np.ndarray] = {}
     sketches = {name: QuantileSketch(columns=scenario.time.n) for name in BAND_SERIES}
     for chunk in chunks:
-        _collect(chunk, summaries, sketches)
+        _collect(chunk, summaries, sketches, paths)
     return MonteCarloResults(
         scenario, seed, _summary_dataset(scenario, summaries, seed), _bands(scenario, sketches)
     )
 
 
 def _collect(
-    chunk: ChunkResult, summaries: dict[str, list[np.ndarray]], sketches: dict[str, QuantileSketch]
+    chunk: ChunkResult,
+    summaries: dict[str, np.ndarray],
+    sketches: dict[str, QuantileSketch],
+    paths: int,
 ) -> None:
-    for key, arr in chunk.summaries.items():
-        summaries.setdefault(key, []).append(arr)
-    for key, arr in chunk.series.items():
-        summaries.setdefault(f"series_{key}", []).append(arr)
+    """Write a chunk's per-path values in place (no copies grow with N); merge sketches."""
+    start = chunk.first_block * BLOCK
+    named = {**chunk.summaries, **{f"series_{k}": v for k, v in chunk.series.items()}}
+    for key, arr in named.items():
+        if key not in summaries:
+            summaries[key] = np.empty((paths, *arr.shape[1:]), dtype=arr.dtype)
+        summaries[key][start : start + arr.shape[0]] = arr
     for name, blocks in chunk.sketches.items():
         for sk in blocks:
             sketches[name].merge(sk)
@@ -135,8 +141,8 @@ def _dims(key: str) -> tuple[str, ...]:
     return ("path", "quarter") if key.startswith("series_") else _DIMS.get(key, ("path",))
 
 
-def _summary_dataset(s: Scenario, parts: dict[str, list[np.ndarray]], seed: int) -> xr.Dataset:
-    data = {k: (_dims(k), np.concatenate(v, axis=0)) for k, v in parts.items()}
+def _summary_dataset(s: Scenario, parts: dict[str, np.ndarray], seed: int) -> xr.Dataset:
+    data = {k: (_dims(k), v) for k, v in parts.items()}
     years = [int(q[:4]) for q in s.time.labels()[3::4]]
     tranches = [f"{w.name}#{k + 1}" for w in s.deals_of(Warrant) for k in range(len(w.tranches))]
     owners = [w.name for w in s.deals_of(Warrant) for _ in w.tranches]
