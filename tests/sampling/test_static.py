@@ -208,10 +208,10 @@ def correlated() -> Scenario:
 
 @pytest.fixture(scope="module")
 def big_run(correlated: Scenario) -> Captured:
-    """A 20,000-path run of ``correlated`` (two chunks), with what the engine got."""
+    """A 20,000-path run of ``correlated`` (several chunks), with what the engine got."""
     with pytest.MonkeyPatch.context() as mp:
         draws, inputs = run_capturing(mp, correlated, N_STAT, seed=2025)
-    assert len(inputs) == 2
+    assert len(inputs) >= 2
     return draws, inputs
 
 

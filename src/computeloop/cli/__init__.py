@@ -89,8 +89,9 @@ def run(
         int, typer.Option(help="1: deterministic run at central values; more: Monte Carlo")
     ] = 1,
     workers: Annotated[int, typer.Option(help="worker processes for Monte Carlo")] = 1,
-    chunk_paths: Annotated[int, typer.Option(help="paths simulated at once (bounds memory)")] = 4
-    * BLOCK,
+    chunk_paths: Annotated[
+        int, typer.Option(help="paths simulated at once (bounds memory)")
+    ] = BLOCK,
     json_out: JsonOpt = False,
 ) -> None:
     """Simulate a scenario quarter by quarter and summarise it."""
