@@ -96,8 +96,9 @@ class _State:
         self.binding_left = (
             np.stack([d.binding_gw for d in x.deals], axis=1) if J else np.zeros((P, 0))
         )
-        self.future_pay = np.zeros((P, T + 1, J))  # lease instalments and rent committed
-        self.future_expense = np.zeros((P, T + 1))  # lease, rent and depreciation expense
+        # Time-major (quarter, deal, path): each quarter's slice is contiguous.
+        self.future_pay = np.zeros((T + 1, J, P))  # lease instalments and rent committed
+        self.future_expense = np.zeros((T + 1, P))  # lease, rent and depreciation expense
         self.invested = np.zeros((P, len(x.investments)))
         self.stake_frac = np.zeros((P, len(x.entity_names)))
         self.new_raised = np.zeros(P)
@@ -112,18 +113,28 @@ class _State:
 def run_engine(x: EngineInputs) -> EngineOutput:
     """Simulate every quarter for every path at once."""
     P, T, J, E = x.paths, x.quarters, len(x.deals), len(x.entity_names)
-    lab = {k: np.zeros((P, T)) for k in LAB_VARS}
-    deal = {k: np.zeros((P, T, J)) for k in DEAL_VARS}
-    ent = {k: np.zeros((P, T, E)) for k in ENTITY_VARS}
+    # Built time-major (quarter, ..., path) so every per-quarter write is contiguous;
+    # handed out as (path, quarter, ...) views.
+    lab = {k: np.zeros((T, P)) for k in LAB_VARS}
+    deal = {k: np.zeros((T, J, P)) for k in DEAL_VARS}
+    ent = {k: np.zeros((T, E, P)) for k in ENTITY_VARS}
     K = sum(w.shares.shape[1] for w in x.warrants)
-    vested_out = np.zeros((P, T, K))
+    vested_out = np.zeros((T, K, P))
     st = _State(x)
     plan_cum = [np.concatenate([np.cumsum(d.schedule), [d.total_gw]]) for d in x.deals]
     for t in range(T):
         _quarter(x, st, t, plan_cum, lab, deal, ent, vested_out)
     names = tuple(f"{w.name}#{k + 1}" for w in x.warrants for k in range(w.shares.shape[1]))
     owners = tuple(w.name for w in x.warrants for _ in range(w.shares.shape[1]))
-    return EngineOutput(lab, deal, ent, vested_out, tuple(d.name for d in x.deals), names, owners)
+    return EngineOutput(
+        {k: v.T for k, v in lab.items()},
+        {k: np.moveaxis(v, 2, 0) for k, v in deal.items()},
+        {k: np.moveaxis(v, 2, 0) for k, v in ent.items()},
+        np.moveaxis(vested_out, 2, 0),
+        tuple(d.name for d in x.deals),
+        names,
+        owners,
+    )
 
 
 def _quarter(
@@ -138,7 +149,7 @@ def _quarter(
 ) -> None:
     gw_online = x.gw_base + st.online
     op = _operations(x, st, t, gw_online)
-    due_now = st.future_pay[:, t, :]  # instalments and rent of GW taken earlier
+    due_now = st.future_pay[t].T  # (P, J): instalments and rent of GW taken earlier
     is_rent = np.array([d.kind == "capacity" for d in x.deals], dtype=bool)
     rent_due = due_now[:, is_rent].sum(axis=1)
     lease_due = due_now[:, ~is_rent].sum(axis=1)
@@ -149,40 +160,40 @@ def _quarter(
     _produce(x, st, t, plan_cum)
     taken = _allocate(x, st, t, budget)
     pay_now = _deliver(x, st, t, taken, deal, ent)
-    deal["lab_payment"][:, t, :] += due_now
+    deal["lab_payment"][t] += due_now.T
     _pay_builders(x, t, due_now, ent)
     invest_in = _invest(x, st, t, taken, ent, op["revenue"])
     proceeds = _vest(x, st, t, ent, vested_out)
     st.resources += invest_in + proceeds
     _finance(x, st, t, cash_pre - pay_now + invest_in + proceeds, lab)
     for k, val in op.items():
-        lab[k][:, t] = val
-    lab["compute_payments"][:, t] = lease_due + pay_now
-    lab["rent"][:, t] = rent_due
-    lab["interest"][:, t] = interest
-    lab["one_off"][:, t] = x.one_off_pl[:, t]
-    lab["committed_funding"][:, t] = x.committed[:, t]
-    lab["vendor_investment_in"][:, t] = invest_in
-    lab["warrant_proceeds"][:, t] = proceeds
+        lab[k][t] = val
+    lab["compute_payments"][t] = lease_due + pay_now
+    lab["rent"][t] = rent_due
+    lab["interest"][t] = interest
+    lab["one_off"][t] = x.one_off_pl[:, t]
+    lab["committed_funding"][t] = x.committed[:, t]
+    lab["vendor_investment_in"][t] = invest_in
+    lab["warrant_proceeds"][t] = proceeds
     _age(x, st, t, deal)
-    lab["gw_online"][:, t] = x.gw_base + st.online  # at the quarter's end
-    lab["fcf"][:, t] = operating - lease_due - rent_due - interest - pay_now
-    expense = st.future_expense[:, t] + interest
-    lab["net_income"][:, t] = op["revenue"] - op["opex"] - expense - x.one_off_pl[:, t]
-    lab["valuation"][:, t] = x.valuation_multiple * 4.0 * op["revenue"]
-    ent["share_price"][:, t, :] = x.share_price[:, t, :]
-    ent["shares_outstanding"][:, t, :] = st.shares
-    ent["stake_in_lab_usd"][:, t, :] = st.stake_frac * lab["valuation"][:, t][:, None]
-    ent["deal_debt"][:, t, :] = st.builder_debt
+    lab["gw_online"][t] = x.gw_base + st.online  # at the quarter's end
+    lab["fcf"][t] = operating - lease_due - rent_due - interest - pay_now
+    expense = st.future_expense[t] + interest
+    lab["net_income"][t] = op["revenue"] - op["opex"] - expense - x.one_off_pl[:, t]
+    lab["valuation"][t] = x.valuation_multiple * 4.0 * op["revenue"]
+    ent["share_price"][t] = x.share_price[:, t, :].T
+    ent["shares_outstanding"][t] = st.shares.T
+    ent["stake_in_lab_usd"][t] = (st.stake_frac * lab["valuation"][t][:, None]).T
+    ent["deal_debt"][t] = st.builder_debt.T
 
 
 def _age(x: EngineInputs, st: _State, t: int, deal: dict[str, F]) -> None:
     """Roll GW online to the next quarter: add this quarter's deliveries, retire those
     delivered ``life`` quarters ago (end of useful life or of the lease term)."""
     for j, d in enumerate(x.deals):
-        st.online += deal["gw_delivered"][:, t, j]
+        st.online += deal["gw_delivered"][t, j]
         if t - d.life >= 0:
-            st.online -= deal["gw_delivered"][:, t - d.life, j]
+            st.online -= deal["gw_delivered"][t - d.life, j]
 
 
 def _operations(x: EngineInputs, st: _State, t: int, gw_online: F) -> dict[str, F]:
@@ -283,12 +294,12 @@ def _deliver(
         st.delivered[:, j] += g
         pay_now += g * d.upfront_per_gw
         # Periodic payments and expenses run from the quarter after delivery.
-        st.future_pay[:, t + 1 : min(t + 1 + d.periodic_quarters, end), j] += (
-            g * d.periodic_per_gw
-        )[:, None]
-        st.future_expense[:, t + 1 : min(t + 1 + d.expense_quarters, end)] += (
-            g * d.expense_per_gw_q
-        )[:, None]
+        st.future_pay[t + 1 : min(t + 1 + d.periodic_quarters, end), j] += (g * d.periodic_per_gw)[
+            None, :
+        ]
+        st.future_expense[t + 1 : min(t + 1 + d.expense_quarters, end)] += (g * d.expense_per_gw_q)[
+            None, :
+        ]
         _book_deal(x, st, t, j, d, g, deal, ent)
     return pay_now
 
@@ -297,7 +308,7 @@ def _pay_builders(x: EngineInputs, t: int, due_now: F, ent: dict[str, F]) -> Non
     for j, d in enumerate(x.deals):
         if d.kind == "capacity":
             for e, share in d.counterparties:
-                ent["revenue_from_lab"][:, t, e] += share * due_now[:, j]
+                ent["revenue_from_lab"][t, e] += share * due_now[:, j]
 
 
 def _book_deal(
@@ -310,27 +321,27 @@ def _book_deal(
     deal: dict[str, F],
     ent: dict[str, F],
 ) -> None:
-    prev_produced = deal["gw_produced"][:, t - 1, j] if t else np.zeros(x.paths)
+    prev_produced = deal["gw_produced"][t - 1, j] if t else np.zeros(x.paths)
     stranded = np.maximum(0.0, st.produced[:, j] - (d.total_gw - st.cancelled[:, j]))
     waiting = np.maximum(st.produced[:, j] - st.delivered[:, j] - stranded, 0.0)
-    deal["gw_due"][:, t, j] = d.schedule[t]
-    deal["gw_delivered"][:, t, j] = g
-    deal["gw_backlog"][:, t, j] = st.backlog[:, j]
-    deal["gw_cancelled"][:, t, j] = st.cancelled[:, j]
-    deal["gw_produced"][:, t, j] = st.produced[:, j]
-    deal["gw_inventory"][:, t, j] = waiting
-    deal["gw_stranded"][:, t, j] = stranded
-    deal["lab_payment"][:, t, j] = g * d.upfront_per_gw
+    deal["gw_due"][t, j] = d.schedule[t]
+    deal["gw_delivered"][t, j] = g
+    deal["gw_backlog"][t, j] = st.backlog[:, j]
+    deal["gw_cancelled"][t, j] = st.cancelled[:, j]
+    deal["gw_produced"][t, j] = st.produced[:, j]
+    deal["gw_inventory"][t, j] = waiting
+    deal["gw_stranded"][t, j] = stranded
+    deal["lab_payment"][t, j] = g * d.upfront_per_gw
     built = st.produced[:, j] - prev_produced
     for e, share in d.counterparties:
         if d.kind == "compute":
-            ent["revenue_from_lab"][:, t, e] += share * g * d.chip_per_gw
-            ent["inventory_usd"][:, t, e] += share * waiting * d.unit_cost_per_gw
+            ent["revenue_from_lab"][t, e] += share * g * d.chip_per_gw
+            ent["inventory_usd"][t, e] += share * waiting * d.unit_cost_per_gw
         else:
-            ent["idle_capacity_usd"][:, t, e] += share * waiting * d.unit_cost_per_gw
-            ent["deal_capex"][:, t, e] += share * built * d.unit_cost_per_gw
+            ent["idle_capacity_usd"][t, e] += share * waiting * d.unit_cost_per_gw
+            ent["deal_capex"][t, e] += share * built * d.unit_cost_per_gw
             st.builder_debt[:, e] += share * built * d.unit_cost_per_gw * d.debt_share
-        ent["stranded_usd"][:, t, e] += share * stranded * d.unit_cost_per_gw * (1.0 - d.recovery)
+        ent["stranded_usd"][t, e] += share * stranded * d.unit_cost_per_gw * (1.0 - d.recovery)
 
 
 def _invest(x: EngineInputs, st: _State, t: int, taken: F, ent: dict[str, F], revenue: F) -> F:
@@ -341,7 +352,7 @@ def _invest(x: EngineInputs, st: _State, t: int, taken: F, ent: dict[str, F], re
         pay = np.maximum(pay, 0.0)
         st.invested[:, i] += pay
         st.stake_frac[:, inv.investor] += pay / (valuation + pay)
-        ent["investment_in_lab"][:, t, inv.investor] += pay
+        ent["investment_in_lab"][t, inv.investor] += pay
         total += pay
     return total
 
@@ -359,10 +370,10 @@ def _vest(x: EngineInputs, st: _State, t: int, ent: dict[str, F], vested_out: F)
             n_new = (w.shares * new).sum(axis=1)
             value = n_new * np.maximum(price - w.strike, 0.0)
             st.shares[:, w.issuer] += n_new
-            ent["warrant_value_given"][:, t, w.issuer] += value
+            ent["warrant_value_given"][t, w.issuer] += value
             if w.sell:
                 proceeds += value
-        vested_out[:, t, k0 : k0 + k] = vested * w.shares
+        vested_out[t, k0 : k0 + k] = (vested * w.shares).T
         k0 += k
     return proceeds
 
@@ -380,7 +391,7 @@ def _finance(x: EngineInputs, st: _State, t: int, cash: F, lab: dict[str, F]) ->
     st.debt += draw
     st.new_raised += raise_
     st.cash = cash + draw + raise_
-    lab["cash"][:, t] = st.cash
-    lab["debt"][:, t] = st.debt
-    lab["new_funding"][:, t] = raise_
-    lab["funding_gap"][:, t] = st.new_raised + np.maximum(0.0, x.min_cash - st.cash)
+    lab["cash"][t] = st.cash
+    lab["debt"][t] = st.debt
+    lab["new_funding"][t] = raise_
+    lab["funding_gap"][t] = st.new_raised + np.maximum(0.0, x.min_cash - st.cash)
