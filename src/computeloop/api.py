@@ -9,7 +9,7 @@ from computeloop.analysis.reconcile import ReconcileReport, reconcile_results
 from computeloop.analysis.risk import bands_json, risk_metrics
 from computeloop.engine import compile_inputs, run_engine
 from computeloop.errors import InputError
-from computeloop.montecarlo import MonteCarloResults, monte_carlo
+from computeloop.montecarlo import MonteCarloResults, check_seed, monte_carlo
 from computeloop.results import Results, build_results
 from computeloop.scenario.model import Scenario
 
@@ -56,8 +56,7 @@ def simulate(scenario: Scenario, *, paths: int = 1, seed: int | None = None) -> 
 def _check_run_args(paths: Any, seed: Any) -> None:
     if isinstance(paths, bool) or not isinstance(paths, int) or not 1 <= paths <= MAX_PATHS:
         raise InputError(f"paths: must be a whole number from 1 to {MAX_PATHS:,}, got {paths!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise InputError(f"seed: must be a non-negative whole number, got {seed!r}")
+    check_seed(seed)
 
 
 def summarize_monte_carlo(mc: MonteCarloResults) -> dict[str, Any]:

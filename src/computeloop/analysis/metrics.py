@@ -77,14 +77,6 @@ def _by_year(da: xr.DataArray) -> dict[str, float]:
     return {str(y): _mean(grouped.sel(year=y)) for y in grouped["year"].values}
 
 
-def _planned_vendor_revenue(r: Results, vendor: str) -> float:
-    return sum(
-        float(d.total_gw * d.chip_usd_per_gw.value)
-        for d in r.scenario.deals_of(ComputeCommitment)
-        if d.vendor == vendor
-    )
-
-
 def vendor_metrics(r: Results) -> dict[str, dict[str, Any]]:
     """Per chip vendor: revenue from the lab, money put in, and the circularity ratio.
 
@@ -101,7 +93,7 @@ def vendor_metrics(r: Results) -> dict[str, dict[str, Any]]:
         revenue = _mean(sel.revenue_from_lab.sum("quarter"))
         invested = _mean(sel.investment_in_lab.sum("quarter"))
         warrants = _mean(sel.warrant_value_given.sum("quarter"))
-        planned = _planned_vendor_revenue(r, e.name)
+        planned = r.scenario.planned_chip_revenue(e.name)
         base = e.revenue_annual_usd.value * n_years
         out[e.name] = {
             "revenue_from_lab_usd": revenue,

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from computeloop.montecarlo import BAND_QUANTILES, MonteCarloResults
-from computeloop.scenario.deals import ComputeCommitment, Warrant
+from computeloop.scenario.deals import Warrant
 
 F = NDArray[np.float64]
 BATCHES = 32
@@ -114,11 +114,7 @@ def _vendors(mc: MonteCarloResults) -> dict[str, Any]:
             continue
         rev = ds.revenue_from_lab_usd.sel(entity=e.name).values
         money_in = (ds.investment_in_lab_usd + ds.warrant_value_given_usd).sel(entity=e.name).values
-        planned = sum(
-            d.total_gw * d.chip_usd_per_gw.value
-            for d in s.deals_of(ComputeCommitment)
-            if d.vendor == e.name
-        )
+        planned = s.planned_chip_revenue(e.name)
         shortfall = np.maximum(planned - rev, 0.0)
         out[e.name] = {
             "revenue_from_lab_usd": describe(rev),

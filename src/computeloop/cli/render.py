@@ -14,7 +14,7 @@ from computeloop.scenario.model import Scenario
 from computeloop.scenario.quantity import Quantity
 
 
-def _table(title: str, *columns: str) -> Table:
+def table(title: str, *columns: str) -> Table:
     t = Table(title=title, title_justify="left", title_style="bold")
     for i, c in enumerate(columns):
         t.add_column(c, justify="left" if i == 0 else "right")
@@ -30,7 +30,7 @@ def run_summary(s: Scenario, summary: dict[str, Any]) -> Group:
         f"{summary['horizon']['end']} · paths {summary['paths']}",
         expand=False,
     )
-    t = _table(f"{s.lab.name} (the lab)", "metric", "value")
+    t = table(f"{s.lab.name} (the lab)", "metric", "value")
     rows = [
         ("revenue over the horizon", usd(lab["revenue_total_usd"])),
         ("peak funding gap (new capital beyond committed)", usd(lab["peak_funding_gap_usd"])),
@@ -54,7 +54,7 @@ def run_summary(s: Scenario, summary: dict[str, Any]) -> Group:
 
 def _vendors(m: dict[str, Any]) -> Table:
     names = list(m["vendors"])
-    t = _table("Chip vendors", "", *names)
+    t = table("Chip vendors", "", *names)
     v, st = m["vendors"], m["stranded"]
     rows: list[tuple[str, Any]] = [
         ("revenue from the lab", lambda n: usd(v[n]["revenue_from_lab_usd"])),
@@ -73,7 +73,7 @@ def _vendors(m: dict[str, Any]) -> Table:
 
 def _builders(m: dict[str, Any]) -> Table:
     names = list(m["builders"])
-    t = _table("Builders and lessors", "", *names)
+    t = table("Builders and lessors", "", *names)
     b, st = m["builders"], m["stranded"]
     rows: list[tuple[str, Any]] = [
         ("rent from the lab", lambda n: usd(b[n]["rent_from_lab_usd"])),
@@ -89,7 +89,7 @@ def _builders(m: dict[str, Any]) -> Table:
 
 
 def _warrants(m: dict[str, Any]) -> Table:
-    t = _table("Warrants", "warrant / tranche", "shares", "GW milestone", "price hurdle", "vests")
+    t = table("Warrants", "warrant / tranche", "shares", "GW milestone", "price hurdle", "vests")
     for name, w in m["warrants"].items():
         t.add_row(
             f"[bold]{name}[/] ({w['issuer']} -> {w['holder']})",
@@ -110,7 +110,7 @@ def _warrants(m: dict[str, Any]) -> Table:
 
 
 def _deals(m: dict[str, Any]) -> Table:
-    t = _table("Deliveries", "deal", "contracted", "delivered", "deferred", "cancelled", "lab paid")
+    t = table("Deliveries", "deal", "contracted", "delivered", "deferred", "cancelled", "lab paid")
     for name, d in m["deals"].items():
         t.add_row(
             name,
@@ -125,7 +125,7 @@ def _deals(m: dict[str, Any]) -> Table:
 
 def _path(summary: dict[str, Any]) -> Table:
     s = summary["series"]
-    t = _table(
+    t = table(
         "Quarter by quarter",
         "quarter",
         "GW online",
@@ -149,7 +149,7 @@ def _path(summary: dict[str, Any]) -> Table:
 
 
 def reconcile_table(rep: ReconcileReport) -> Table:
-    t = _table(
+    t = table(
         f"Reconciliation with {rep.source}: {sum(c.passed for c in rep.checks)}/"
         f"{len(rep.checks)} pass",
         "figure",
@@ -183,7 +183,7 @@ def deals_tables(
 ) -> list[Table]:
     out = []
     for title, subtitle, rows in terms:
-        t = _table(f"{title}  [dim]{subtitle}[/]", "term", "value", "provenance")
+        t = table(f"{title}  [dim]{subtitle}[/]", "term", "value", "provenance")
         t.columns[2].justify = "left"
         t.columns[2].overflow = "fold"
         for row in rows:

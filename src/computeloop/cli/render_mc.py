@@ -9,13 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from computeloop.cli.fmt import gw, pct, usd
-
-
-def _t(title: str, *cols: str) -> Table:
-    t = Table(title=title, title_justify="left", title_style="bold")
-    for i, c in enumerate(cols):
-        t.add_column(c, justify="left" if i == 0 else "right")
-    return t
+from computeloop.cli.render import table
 
 
 def _pm(d: dict[str, float], f: Any = usd) -> str:
@@ -38,7 +32,7 @@ def mc_summary(title: str, out: dict[str, Any]) -> Group:
         f"policy {out['policy']} · ± is one Monte Carlo standard error",
         expand=False,
     )
-    t = _t("The lab", "metric", "mean ± s.e.", "p5 / p50 / p95", "CVaR95")
+    t = table("The lab", "metric", "mean ± s.e.", "p5 / p50 / p95", "CVaR95")
     t.add_row("needs new capital beyond committed", _p(lab["prob_needs_new_funding"]), "", "")
     for label, key, f in (
         ("peak funding gap", "peak_funding_gap_usd", usd),
@@ -55,14 +49,14 @@ def mc_summary(title: str, out: dict[str, Any]) -> Group:
         "",
     )
     t.add_row("cash below zero at some quarter", _p(lab["prob_cash_below_zero"]), "", "")
-    years = _t("GW online at year end", "year", "mean ± s.e.", "p5 / p50 / p95")
+    years = table("GW online at year end", "year", "mean ± s.e.", "p5 / p50 / p95")
     for y, d in lab["gw_online_by_year"].items():
         years.add_row(y, _pm(d, gw), _q(d, gw))
     return Group(head, t, years, _vendors(m), _warrants(m))
 
 
 def _vendors(m: dict[str, Any]) -> Table:
-    t = _t(
+    t = table(
         "Chip vendors",
         "vendor",
         "revenue from lab (mean ± s.e.)",
@@ -91,7 +85,9 @@ def _vendors(m: dict[str, Any]) -> Table:
 
 
 def _warrants(m: dict[str, Any]) -> Table:
-    t = _t("Warrants", "warrant / tranche", "vesting odds", "median quarter", "value (mean ± s.e.)")
+    t = table(
+        "Warrants", "warrant / tranche", "vesting odds", "median quarter", "value (mean ± s.e.)"
+    )
     for name, w in m["warrants"].items():
         t.add_row(
             f"[bold]{name}[/] (headline {usd(w['headline_value_usd'])})",

@@ -42,14 +42,19 @@ class MonteCarloResults:
         return int(self.summary.sizes["path"])
 
 
+def check_seed(seed: object) -> None:
+    """A seed is None or a non-negative whole number."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise InputError(f"seed: must be a non-negative whole number, got {seed!r}")
+
+
 def normalize_seed(seed: int | None) -> int:
     """One seed for the run: the given one, or fresh entropy (recorded in the results)."""
+    check_seed(seed)
     if seed is None:
         entropy = np.random.SeedSequence().entropy
         assert isinstance(entropy, int)  # fresh SeedSequences draw an int from the OS
         return entropy % (2**63)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InputError(f"seed: must be a non-negative whole number, got {seed!r}")
     return seed
 
 

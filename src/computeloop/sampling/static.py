@@ -21,7 +21,7 @@ from scipy.special import ndtr
 from computeloop.engine.inputs import vectorized_paths
 from computeloop.errors import Problem, ScenarioError
 from computeloop.scenario.distributions import Distribution, Pert, default_for_assumption, ppf
-from computeloop.scenario.model import Scenario
+from computeloop.scenario.model import Scenario, copula_matrix
 from computeloop.scenario.quantity import U_EDGE, Quantity
 
 F = NDArray[np.float64]
@@ -115,18 +115,15 @@ def static_plan(s: Scenario) -> StaticPlan:
 def _cholesky(s: Scenario, paths: list[str]) -> F | None:
     if not s.correlations:
         return None
-    index = {p: i for i, p in enumerate(paths)}
-    corr = np.eye(len(paths))
+    varying = set(paths)
     problems = []
     for j, c in enumerate(s.correlations):
-        missing = [name for name in (c.a, c.b) if name not in index]
+        missing = [name for name in (c.a, c.b) if name not in varying]
         if missing:
             problems.append(Problem(f"correlations[{j}]", f"{missing} do not vary across paths"))
-            continue
-        r = 2.0 * np.sin(np.pi * c.rho.value / 6.0)
-        corr[index[c.a], index[c.b]] = corr[index[c.b], index[c.a]] = r
     if problems:
         raise ScenarioError(problems)
+    corr = copula_matrix(s.correlations, paths)
     try:
         factor: F = np.asarray(np.linalg.cholesky(corr), dtype=np.float64)
         return factor

@@ -155,6 +155,14 @@ class Scenario(Frozen):
     def deals_of(self, kind: type[Any]) -> list[Any]:
         return [d for d in self.deals if isinstance(d, kind)]
 
+    def planned_chip_revenue(self, vendor: str) -> float:
+        """Chip revenue the vendor's compute commitments promise if every GW is delivered."""
+        return sum(
+            d.total_gw * d.chip_usd_per_gw.value
+            for d in self.deals
+            if isinstance(d, ComputeCommitment) and d.vendor == vendor
+        )
+
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: equal scenarios hash equal."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
@@ -314,16 +322,25 @@ def _check_correlations(s: Scenario) -> Iterator[Problem]:
         )
 
 
-def _positive_definite(s: Scenario, names: list[str]) -> bool:
-    """Whether the normal-copula matrix implied by the rank correlations is PD."""
+def copula_matrix(correlations: list[RankCorrelation], names: list[str]) -> Any:
+    """The Gaussian copula's normal correlation matrix over ``names``.
+
+    Each Spearman ``rho_s`` becomes ``2 sin(pi rho_s / 6)`` (Kruskal, JASA 1958); pairs
+    naming a number outside ``names`` are skipped (callers report them).
+    """
     idx = {n: i for i, n in enumerate(names)}
     m = np.eye(len(names))
-    for c in s.correlations:
-        if c.a != c.b:
-            r = 2.0 * np.sin(np.pi * c.rho.value / 6.0)  # Spearman -> normal (Kruskal 1958)
+    for c in correlations:
+        if c.a != c.b and c.a in idx and c.b in idx:
+            r = 2.0 * np.sin(np.pi * c.rho.value / 6.0)
             m[idx[c.a], idx[c.b]] = m[idx[c.b], idx[c.a]] = r
+    return m
+
+
+def _positive_definite(s: Scenario, names: list[str]) -> bool:
+    """Whether the normal-copula matrix implied by the rank correlations is PD."""
     try:
-        np.linalg.cholesky(m)
+        np.linalg.cholesky(copula_matrix(s.correlations, names))
     except np.linalg.LinAlgError:
         return False
     return True
