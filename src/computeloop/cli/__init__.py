@@ -1,16 +1,17 @@
-"""The command line: a thin shell over the library API (``computeloop --help``)."""
+"""The command line: a thin shell over the library API (``computeloop --help``).
+
+Commands live here and in one module per feature (``cli/<feature>.py``), each
+importing the shared ``app`` from ``cli/common.py``; importing the module registers
+its commands.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,63 +19,27 @@ from computeloop import __version__
 from computeloop.analysis.metrics import summarize
 from computeloop.api import reconcile, simulate, summarize_monte_carlo, with_policy
 from computeloop.cli import render
+from computeloop.cli.common import (
+    EXIT_INPUT as EXIT_INPUT,
+)
+from computeloop.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_RECONCILE_FAIL,
+    JsonOpt,
+    PolicyChoice,
+    ScenarioArg,
+    app,
+)
+from computeloop.cli.common import emit as _emit
+from computeloop.cli.common import load as _load
+from computeloop.cli.common import user_errors as _user_errors
 from computeloop.cli.fmt import value as fmt_value
 from computeloop.cli.progress import LazyProgress
 from computeloop.cli.render_mc import mc_summary
-from computeloop.errors import ComputeloopError, OutputError, ScenarioError
+from computeloop.errors import OutputError
 from computeloop.montecarlo import BLOCK, check_paths, monte_carlo
 from computeloop.scenario.describe import terms
 from computeloop.scenario.loader import DEFAULT_NAME, embedded_text, load_scenario
-from computeloop.scenario.model import Scenario
-
-app = typer.Typer(
-    name="computeloop",
-    help="Stress-test the AI compute build-out: deals, funding feedback, vendor exposure.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-EXIT_INPUT = 2
-EXIT_RECONCILE_FAIL = 1
-EXIT_INTERNAL = 70
-
-
-class PolicyChoice(StrEnum):
-    defer = "defer"
-    cancel = "cancel"
-
-
-ScenarioArg = Annotated[
-    str | None,
-    typer.Argument(help=f"scenario file, or an embedded name (default: {DEFAULT_NAME})"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON on stdout")]
-
-
-@contextmanager
-def _user_errors(json_mode: bool = False) -> Iterator[None]:
-    """Turn user-caused errors into a message and exit code 2, never a traceback."""
-    try:
-        yield
-    except ComputeloopError as exc:
-        if json_mode:
-            problems = [str(exc)]
-            if isinstance(exc, ScenarioError):
-                problems = [p.render(exc.source) for p in exc.problems]
-            _emit({"ok": False, "errors": problems})
-        for line in str(exc).splitlines():
-            typer.echo(f"error: {line}", err=True)
-        raise typer.Exit(EXIT_INPUT) from None
-
-
-def _emit(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, allow_nan=False))
-
-
-def _load(name: str | None) -> Scenario:
-    return load_scenario(name or DEFAULT_NAME)
 
 
 @app.command()
@@ -241,3 +206,6 @@ def main() -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+# Feature commands register themselves on ``app`` when imported.

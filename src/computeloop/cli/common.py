@@ -1,0 +1,72 @@
+"""What every command shares: the app, exit codes, error handling and JSON output.
+
+Command modules (``cli/value.py``, ``cli/stress.py``, ...) import from here, never
+from the package ``__init__``, so that adding a command cannot create an import cycle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from computeloop.errors import ComputeloopError, ScenarioError
+from computeloop.scenario.loader import DEFAULT_NAME, load_scenario
+from computeloop.scenario.model import Scenario
+
+app = typer.Typer(
+    name="computeloop",
+    help="Stress-test the AI compute build-out: deals, funding feedback, vendor exposure.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_INPUT = 2
+EXIT_RECONCILE_FAIL = 1
+EXIT_INTERNAL = 70
+
+
+class PolicyChoice(StrEnum):
+    defer = "defer"
+    cancel = "cancel"
+
+
+ScenarioArg = Annotated[
+    str | None,
+    typer.Argument(help=f"scenario file, or an embedded name (default: {DEFAULT_NAME})"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON on stdout")]
+
+
+@contextmanager
+def user_errors(json_mode: bool = False) -> Iterator[None]:
+    """Turn user-caused errors into a message and exit code 2, never a traceback."""
+    try:
+        yield
+    except ComputeloopError as exc:
+        if json_mode:
+            problems = [str(exc)]
+            if isinstance(exc, ScenarioError):
+                problems = [p.render(exc.source) for p in exc.problems]
+            emit({"ok": False, "errors": problems})
+        for line in str(exc).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def emit(obj: Any) -> None:
+    """Print ``obj`` as strict JSON (no NaN) on stdout."""
+    typer.echo(json.dumps(obj, indent=2, allow_nan=False))
+
+
+def load(name: str | None) -> Scenario:
+    """The named or file scenario, or the embedded default."""
+    return load_scenario(name or DEFAULT_NAME)
+
+
