@@ -21,6 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from computeloop.engine import compile_inputs, run_engine
+from computeloop.engine.core import EngineOutput
+from computeloop.engine.inputs import EngineInputs
 from computeloop.montecarlo.sketch import QuantileSketch
 from computeloop.montecarlo.summaries import BAND_SERIES, band_rows, path_summaries
 from computeloop.sampling.market import draw_count, market_shocks
@@ -60,20 +62,40 @@ def block_normals(seed: int, block: int, n: int, columns: int) -> F:
     return rng.standard_normal((BLOCK, columns))[:n]
 
 
-def run_chunk(job: _Job) -> ChunkResult:
-    """Sample, simulate and reduce the paths of ``job.blocks`` consecutive blocks."""
-    s, plan = job.scenario, job.plan
+def draw_normals(s: Scenario, plan: StaticPlan, seed: int, first_block: int, paths: int) -> F:
+    """The standard normals behind paths ``first_block * BLOCK`` onwards (``paths`` rows).
+
+    Row ``i`` is path ``first_block * BLOCK + i`` of a Monte Carlo run with ``seed``:
+    the same numbers whatever the chunking. Columns: market draws, then static draws.
+    """
+    columns = draw_count(s) + plan.columns
+    total = first_block * BLOCK + paths
+    parts = []
+    for b in range(first_block, -(-total // BLOCK)):
+        parts.append(block_normals(seed, b, min(BLOCK, total - b * BLOCK), columns))
+    return np.concatenate(parts, axis=0) if parts else np.zeros((0, columns))
+
+
+def paths_from_normals(
+    s: Scenario, plan: StaticPlan, normals: F
+) -> tuple[EngineInputs, EngineOutput]:
+    """Engine inputs and full outputs for the paths that ``normals`` (rows) define.
+
+    Passing ``-normals`` gives the antithetic paths.
+    """
     n_market = draw_count(s)
-    parts, sizes = [], []
-    for b in range(job.first_block, job.first_block + job.blocks):
-        n = min(BLOCK, job.paths - b * BLOCK)
-        parts.append(block_normals(job.seed, b, n, n_market + plan.columns))
-        sizes.append(n)
-    normals = np.concatenate(parts, axis=0)
     overrides = plan.draw(normals[:, n_market:])
     shocks = market_shocks(s, normals[:, :n_market])
     x = compile_inputs(s, normals.shape[0], overrides, shocks)
-    out = run_engine(x)
+    return x, run_engine(x)
+
+
+def run_chunk(job: _Job) -> ChunkResult:
+    """Sample, simulate and reduce the paths of ``job.blocks`` consecutive blocks."""
+    s, plan = job.scenario, job.plan
+    n = min(job.blocks * BLOCK, job.paths - job.first_block * BLOCK)
+    sizes = [min(BLOCK, n - i) for i in range(0, n, BLOCK)]
+    x, out = paths_from_normals(s, plan, draw_normals(s, plan, job.seed, job.first_block, n))
     rows = band_rows(out)
     bounds = np.cumsum([0, *sizes])
     sketches: dict[str, list[QuantileSketch]] = {name: [] for name in BAND_SERIES}
