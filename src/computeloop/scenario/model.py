@@ -124,7 +124,14 @@ class Scenario(Frozen):
     policy: Policy = field("funding policy of the lab", default=Policy())
     market: MarketModel = field("AI-demand factor for Monte Carlo runs", default=MarketModel())
     correlations: list[RankCorrelation] = field(
-        "rank correlations between uncertain numbers (Gaussian copula)", default=[]
+        "rank correlations between uncertain numbers", default=[]
+    )
+    correlation_method: Literal["gaussian_copula", "iman_conover"] = field(
+        "how 'correlations' are imposed: 'gaussian_copula' (correlated normals mapped through "
+        "each number's distribution; exact in expectation, path by path) or 'iman_conover' "
+        "(draws reordered within each block to the target rank correlation; exact marginals "
+        "in every block)",
+        default="gaussian_copula",
     )
     entities: list[Entity] = field("entities: exactly one lab, plus vendors, builders, investors")
     deals: list[Deal] = field("deals between the entities", default=[])
