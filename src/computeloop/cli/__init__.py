@@ -209,3 +209,4 @@ def main() -> None:
 
 
 # Feature commands register themselves on ``app`` when imported.
+from computeloop.cli import value as _value  # noqa: E402, F401
