@@ -210,3 +210,4 @@ def main() -> None:
 
 # Feature commands register themselves on ``app`` when imported.
 from computeloop.cli import value as _value  # noqa: E402, F401
+from computeloop.cli import stress as _stress  # noqa: E402, F401

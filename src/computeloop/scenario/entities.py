@@ -53,6 +53,12 @@ class EntityBase(Frozen):
         "",
         0.0,
     )
+    book_equity_usd: Amount = field(
+        "shareholders' equity at the start (0 = not given); stress losses are reported as a "
+        "share of it",
+        "USD",
+        0.0,
+    )
     note: str | None = field("free text", default=None)
 
 
@@ -71,6 +77,12 @@ class Builder(EntityBase):
     """A builder or lessor of data-centre capacity."""
 
     kind: Literal["builder"] = field("entity kind: selects the fields below", default="builder")
+    rent_margin: Fraction = field(
+        "share of rent from the lab that is profit after running costs and depreciation "
+        "(stress tests count lost rent at this margin; 0 = not given)",
+        "",
+        0.0,
+    )
 
 
 class Investor(EntityBase):

@@ -29,6 +29,7 @@ from computeloop.scenario.quantity import (
     Quantity,
     Quarters,
 )
+from computeloop.scenario.stress import StressScenario
 from computeloop.scenario.timeaxis import Quarter, TimeAxis
 
 
@@ -135,6 +136,10 @@ class Scenario(Frozen):
     )
     entities: list[Entity] = field("entities: exactly one lab, plus vendors, builders, investors")
     deals: list[Deal] = field("deals between the entities", default=[])
+    stresses: list[StressScenario] = field(
+        "named stress scenarios (user-defined shocks) for `computeloop stress --preset NAME`",
+        default=[],
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -239,6 +244,40 @@ def _check(s: Scenario) -> Iterator[Problem]:
             )
     yield from _check_sources(s)
     yield from _check_correlations(s)
+    yield from _check_stresses(s)
+
+
+def _check_stresses(s: Scenario) -> Iterator[Problem]:
+    """Stress shocks name existing deals and entities and start inside the time axis."""
+    kinds = {e.name: e for e in s.entities}
+    delivering = [d.name for d in s.deals if isinstance(d, ComputeCommitment | CapacityContract)]
+    seen: set[str] = set()
+    for i, st in enumerate(s.stresses):
+        if st.name in seen:
+            yield Problem(f"stresses[{i}].name", f"duplicate stress name {st.name!r}")
+        seen.add(st.name)
+        for j, shock in enumerate(st.shocks):
+            loc = f"stresses[{i}].shocks[{j}]"
+            if shock.start is not None and not s.time.contains(shock.start):
+                yield Problem(f"{loc}.start", _outside(shock.start, s.time))
+            for k, name in enumerate(shock.deals):
+                if name not in delivering:
+                    yield Problem(
+                        f"{loc}.deals[{k}]",
+                        f"unknown or non-delivering deal {name!r}; must be one of {delivering}",
+                    )
+            if shock.deals and shock.kind not in ("deployment_cut", "delay"):
+                yield Problem(
+                    f"{loc}.deals", f"applies to deployment_cut and delay only, not {shock.kind}"
+                )
+            if shock.entity is not None:
+                ent = kinds.get(shock.entity)
+                if ent is None:
+                    yield Problem(
+                        f"{loc}.entity", f"unknown entity {shock.entity!r}; known: {sorted(kinds)}"
+                    )
+                elif shock.kind == "share_price" and ent.share_price_quarter is None:
+                    yield Problem(f"{loc}.entity", f"{shock.entity!r} has no share price to shock")
 
 
 def _check_entities(s: Scenario) -> Iterator[Problem]:
