@@ -28,12 +28,37 @@ def test_per_path_results_do_not_depend_on_chunk_size(base) -> None:
     np.testing.assert_array_equal(base.bands.revenue.values, other.bands.revenue.values)
 
 
+@pytest.mark.parametrize(("workers", "chunk"), [(2, BLOCK), (3, 2 * BLOCK)])
+def test_per_path_results_do_not_depend_on_workers(base, workers: int, chunk: int) -> None:
+    """Threads with the compiled engine, processes without it."""
+    other = monte_carlo(
+        default_scenario(), paths=3 * BLOCK + 123, seed=11, chunk_paths=chunk, workers=workers
+    )
+    _same(base, other)
+    for name in base.bands.data_vars:
+        np.testing.assert_array_equal(base.bands[name].values, other.bands[name].values)
+
+
 @pytest.mark.slow
-def test_per_path_results_do_not_depend_on_workers(base) -> None:
+def test_worker_processes_give_the_same_results(base, monkeypatch) -> None:
+    """Without numba, workers are spawned processes (sent the scenario once each)."""
+    monkeypatch.setenv("COMPUTELOOP_NO_NUMBA", "1")
     other = monte_carlo(
         default_scenario(), paths=3 * BLOCK + 123, seed=11, chunk_paths=BLOCK, workers=2
     )
     _same(base, other)
+
+
+def test_progress_is_reported_in_order_up_to_the_total() -> None:
+    seen: list[tuple[int, int]] = []
+    monte_carlo(
+        default_scenario(),
+        paths=2 * BLOCK + 9,
+        seed=2,
+        workers=2,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(BLOCK, 2 * BLOCK + 9), (2 * BLOCK, 2 * BLOCK + 9), (2 * BLOCK + 9,) * 2]
 
 
 def test_a_prefix_of_paths_is_the_same_whatever_the_total(base) -> None:

@@ -80,6 +80,9 @@ def monte_carlo(
 ) -> MonteCarloResults:
     """Run ``paths`` correlated paths; results depend only on ``seed`` and ``paths``.
 
+    ``workers``: threads when the compiled engine is available (Numba), else worker
+    processes; like ``chunk_paths``, it changes speed and memory, never a result.
+
     With ``keep_series`` the summary also holds the full per-path, per-quarter lab
     series of the fan charts (``series_<name>``, dims path and quarter); refused when
     they would take more than ``MAX_SERIES_BYTES``.
