@@ -26,9 +26,12 @@ from computeloop.cli.common import (
     EXIT_INTERNAL,
     EXIT_RECONCILE_FAIL,
     JsonOpt,
+    NoStoreOpt,
     PolicyChoice,
     ScenarioArg,
+    StoreOpt,
     app,
+    record_run,
 )
 from computeloop.cli.common import emit as _emit
 from computeloop.cli.common import load as _load
@@ -40,6 +43,8 @@ from computeloop.errors import OutputError
 from computeloop.montecarlo import BLOCK, check_paths, monte_carlo
 from computeloop.scenario.describe import terms
 from computeloop.scenario.loader import DEFAULT_NAME, embedded_text, load_scenario
+from computeloop.store import deterministic_bands
+from computeloop.store.db import now_utc
 
 
 @app.command()
@@ -58,8 +63,12 @@ def run(
         int, typer.Option(help="paths simulated at once (bounds memory)")
     ] = BLOCK,
     json_out: JsonOpt = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
-    """Simulate a scenario quarter by quarter and summarise it."""
+    """Simulate a scenario quarter by quarter and summarise it; record it in the run store."""
+    started = now_utc()
+    used_seed: int | None
     with _user_errors(json_out):
         s = _load(scenario)
         if policy is not None:
@@ -76,14 +85,25 @@ def run(
                     progress=bar,
                 )
             summary = summarize_monte_carlo(mc)
+            bands, used_seed = mc.bands, int(mc.seed)
         else:
-            summary = summarize(simulate(s, seed=seed))
+            results = simulate(s, seed=seed)
+            summary = summarize(results)
+            bands, used_seed = deterministic_bands(results), seed
+    run_id = record_run(
+        "run", s, scenario, used_seed, paths, summary, bands,
+        store=store, no_store=no_store, started_at=started,
+    )  # fmt: skip
     if json_out:
         _emit(summary)
-    elif paths > 1:
-        render.console().print(mc_summary(s.meta.title or s.meta.name, summary))
+        return
+    con = render.console()
+    if paths > 1:
+        con.print(mc_summary(s.meta.title or s.meta.name, summary))
     else:
-        render.console().print(render.run_summary(s, summary))
+        con.print(render.run_summary(s, summary))
+    if run_id:
+        con.print(f"[dim]recorded as run {run_id} (computeloop runs show {run_id})[/]")
 
 
 @app.command("reconcile")
@@ -209,5 +229,7 @@ def main() -> None:
 
 
 # Feature commands register themselves on ``app`` when imported.
-from computeloop.cli import value as _value  # noqa: E402, F401
+from computeloop.cli import report as _report  # noqa: E402, F401
+from computeloop.cli import runs as _runs  # noqa: E402, F401
 from computeloop.cli import stress as _stress  # noqa: E402, F401
+from computeloop.cli import value as _value  # noqa: E402, F401

@@ -7,10 +7,12 @@ from the package ``__init__``, so that adding a command cannot create an import 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -70,3 +72,46 @@ def load(name: str | None) -> Scenario:
     return load_scenario(name or DEFAULT_NAME)
 
 
+# --- the run store (computeloop.store): options and one recording helper ------------------
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="run store file (default: $COMPUTELOOP_STORE, else the per-user data directory)",
+    ),
+]
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="do not record this run")]
+
+
+def record_run(
+    kind: Literal["run", "value", "stress", "report"],
+    scenario: Scenario,
+    name: str | None,
+    seed: int | None,
+    paths: int,
+    summary: Mapping[str, Any],
+    bands: Any = None,
+    *,
+    store: Path | None = None,
+    no_store: bool = False,
+    started_at: datetime | None = None,
+) -> str | None:
+    """Record a finished command in the run store; return its id (None with ``--no-store``).
+
+    ``name`` is the SCENARIO argument as given (file or embedded name), so the file's
+    text is stored as the user wrote it. A store that cannot be written does not fail
+    the command: the result was already computed, so a warning goes to stderr instead.
+    """
+    if no_store:
+        return None
+    from computeloop import store as run_store
+
+    try:
+        text = run_store.source_text(name)
+        return run_store.record(
+            kind, scenario, text, seed, paths, summary, bands, store, started_at=started_at
+        )
+    except ComputeloopError as exc:
+        typer.echo(f"warning: run not recorded: {exc}", err=True)
+        return None

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from computeloop.analysis.reconcile import ReconcileReport
-from computeloop.cli.fmt import count, gw, pct, usd, value
+from computeloop.cli.fmt import count, gw, pct, sparkline, usd, value
 from computeloop.scenario.model import Scenario
 from computeloop.scenario.quantity import Quantity
 
@@ -49,7 +49,39 @@ def run_summary(s: Scenario, summary: dict[str, Any]) -> Group:
     ]
     for r in rows:
         t.add_row(*r)
-    return Group(header, t, _vendors(m), _builders(m), _warrants(m), _deals(m), _path(summary))
+    return Group(
+        header,
+        t,
+        _vendors(m),
+        _builders(m),
+        _warrants(m),
+        _deals(m),
+        _sparks(summary),
+        _path(summary),
+    )
+
+
+SPARK_SERIES = (
+    ("GW online", "gw_online", gw),
+    ("revenue per quarter", "revenue_usd", usd),
+    ("free cash flow", "fcf_usd", usd),
+    ("lab cash", "cash_usd", usd),
+    ("funding gap", "funding_gap_usd", usd),
+    ("GW deferred", "gw_deferred", gw),
+)
+
+
+def _sparks(summary: dict[str, Any]) -> Table:
+    """Each lab series as a sparkline, with where it starts, its range and where it ends."""
+    s = summary["series"]
+    q = s["quarter"]
+    t = table(f"Paths at a glance, {q[0]}-{q[-1]}", "series", "path", "start", "low", "high", "end")
+    t.columns[1].justify = "left"
+    for label, key, f in SPARK_SERIES:
+        v = s[key]
+        finite = [x for x in v if x is not None]
+        t.add_row(label, sparkline(v), f(v[0]), f(min(finite)), f(max(finite)), f(v[-1]))
+    return t
 
 
 def _vendors(m: dict[str, Any]) -> Table:

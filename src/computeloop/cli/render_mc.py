@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from computeloop.cli.fmt import gw, pct, usd
+from computeloop.cli.fmt import gw, pct, sparkline, usd
 from computeloop.cli.render import table
 
 
@@ -52,7 +52,37 @@ def mc_summary(title: str, out: dict[str, Any]) -> Group:
     years = table("GW online at year end", "year", "mean ± s.e.", "p5 / p50 / p95")
     for y, d in lab["gw_online_by_year"].items():
         years.add_row(y, _pm(d, gw), _q(d, gw))
-    return Group(head, t, years, _vendors(m), _warrants(m))
+    return Group(head, t, years, _vendors(m), _warrants(m), fans(out.get("bands")))
+
+
+_FANS = (
+    ("GW online", "gw_online", gw),
+    ("revenue per quarter", "revenue", usd),
+    ("lab cash", "cash", usd),
+    ("funding gap", "funding_gap", usd),
+    ("free cash flow", "fcf", usd),
+)
+
+
+def fans(bands: dict[str, Any] | None) -> Table:
+    """Fan charts in the terminal: p95, median and p5 paths as sparklines on one scale."""
+    t = table("Paths across the Monte Carlo (per quarter)", "series", "", "path", "end value")
+    t.columns[2].justify = "left"
+    if not bands:
+        return t
+    q = bands["quarter"]
+    for label, key, f in _FANS:
+        b = bands.get(key)
+        if not b:
+            continue
+        lo, mid, hi = b["p5"], b["p50"], b["p95"]
+        n = len(mid)
+        spark = sparkline([*hi, *mid, *lo])  # one scale for the three rows
+        t.add_row(label, "p95", spark[:n], f(hi[-1]))
+        t.add_row("", "p50", spark[n : 2 * n], f(mid[-1]))
+        t.add_row("", "p5", spark[2 * n :], f(lo[-1]), end_section=True)
+    t.caption = f"{q[0]} to {q[-1]}; one character per quarter"
+    return t
 
 
 def _vendors(m: dict[str, Any]) -> Table:

@@ -1,0 +1,98 @@
+"""``computeloop report``: one self-contained HTML report, optionally PNGs for slides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from computeloop.analysis.metrics import summarize
+from computeloop.analysis.reconcile import reconcile_results
+from computeloop.api import simulate, summarize_monte_carlo, with_policy
+from computeloop.cli.common import (
+    JsonOpt,
+    NoStoreOpt,
+    PolicyChoice,
+    ScenarioArg,
+    StoreOpt,
+    app,
+    emit,
+    load,
+    record_run,
+    user_errors,
+)
+from computeloop.cli.progress import LazyProgress
+from computeloop.montecarlo import BLOCK, check_paths, monte_carlo
+from computeloop.report import build_report, write_html, write_pngs
+from computeloop.store import deterministic_bands
+from computeloop.store.db import now_utc
+
+DEFAULT_PATHS = 10_000
+
+
+@app.command("report")
+def report_cmd(
+    scenario: ScenarioArg = None,
+    paths: Annotated[
+        int, typer.Option(help="Monte Carlo paths for the fan charts and odds (1: none)")
+    ] = DEFAULT_PATHS,
+    seed: Annotated[int | None, typer.Option(help="random seed, recorded in the report")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file to write (default: SCENARIO-report.html)")
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option(help="also write every chart as a PNG into this directory")
+    ] = None,
+    policy: Annotated[
+        PolicyChoice | None,
+        typer.Option(help="override the scenario's policy when the lab cannot fund a tranche"),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="worker processes for Monte Carlo")] = 1,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write an HTML report (charts, deals, reconciliation) that opens with no network."""
+    started = now_utc()
+    with user_errors(json_out):
+        s = load(scenario)
+        if policy is not None:
+            s = with_policy(s, policy.value)
+        check_paths(paths, BLOCK, workers)
+        results = simulate(s, seed=seed)
+        mc = mcs = None
+        if paths > 1:
+            with LazyProgress("simulating") as bar:
+                mc = monte_carlo(s, paths=paths, seed=seed, workers=workers, progress=bar)
+            mcs = summarize_monte_carlo(mc)
+        rep = build_report(
+            results, mc=mc, mc_summary=mcs, reconciliation=reconcile_results(results)
+        )
+        target = out or Path(f"{s.meta.name}-report.html")
+        write_html(rep, target)
+        pngs = write_pngs(rep, png) if png is not None else []
+    used_seed = mc.seed if mc is not None else seed
+    info: dict[str, Any] = {
+        "ok": True,
+        "html": str(target),
+        "html_bytes": target.stat().st_size,
+        "charts": [c.id for c in rep.charts()],
+        "png": [str(p) for p in pngs],
+        "paths": paths,
+        "seed": used_seed,
+    }
+    summary = dict(mcs) if mcs else summarize(results)
+    bands = mc.bands if mc is not None else deterministic_bands(results)
+    info["run_id"] = record_run(
+        "report", s, scenario, used_seed, paths, {**summary, "report": info}, bands,
+        store=store, no_store=no_store, started_at=started,
+    )  # fmt: skip
+    if json_out:
+        emit(info)
+        return
+    typer.echo(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB, {len(rep.charts())} charts)")
+    if pngs:
+        typer.echo(f"wrote {len(pngs)} PNG files to {png}")
+    if info["run_id"]:
+        typer.echo(f"recorded as run {info['run_id']}")
