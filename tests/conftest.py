@@ -99,3 +99,9 @@ def cli() -> Callable[..., Result]:
         return runner.invoke(app, [str(a) for a in args])
 
     return invoke
+
+
+@pytest.fixture(autouse=True)
+def _run_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs in tests record into a throw-away store, never the user's."""
+    monkeypatch.setenv("COMPUTELOOP_STORE", str(tmp_path_factory.mktemp("store") / "runs.duckdb"))

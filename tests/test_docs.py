@@ -237,7 +237,10 @@ def test_every_command_and_option_is_documented() -> None:
     text = CLI_DOC.read_text(encoding="utf-8")
     group = get_command(app)
     commands = getattr(group, "commands", {})
-    assert set(commands) == {"run", "reconcile", "deals", "validate", "init"}
+    assert set(commands) == {
+        "run", "reconcile", "deals", "validate", "init",
+        "value", "stress", "reverse-stress", "report", "runs",
+    }  # fmt: skip
     for name, command in commands.items():
         assert f"## `computeloop {name}`" in text
         for param in command.params:

@@ -20,9 +20,7 @@ from computeloop.analysis.metrics import summarize
 from computeloop.api import reconcile, simulate, summarize_monte_carlo, with_policy
 from computeloop.cli import render
 from computeloop.cli.common import (
-    EXIT_INPUT as EXIT_INPUT,
-)
-from computeloop.cli.common import (
+    DEFAULT_WORKERS,
     EXIT_INTERNAL,
     EXIT_RECONCILE_FAIL,
     JsonOpt,
@@ -30,8 +28,12 @@ from computeloop.cli.common import (
     PolicyChoice,
     ScenarioArg,
     StoreOpt,
+    WorkersOpt,
     app,
     record_run,
+)
+from computeloop.cli.common import (
+    EXIT_INPUT as EXIT_INPUT,
 )
 from computeloop.cli.common import emit as _emit
 from computeloop.cli.common import load as _load
@@ -58,7 +60,7 @@ def run(
     paths: Annotated[
         int, typer.Option(help="1: deterministic run at central values; more: Monte Carlo")
     ] = 1,
-    workers: Annotated[int, typer.Option(help="worker processes for Monte Carlo")] = 1,
+    workers: WorkersOpt = DEFAULT_WORKERS,
     chunk_paths: Annotated[
         int, typer.Option(help="paths simulated at once (bounds memory)")
     ] = BLOCK,

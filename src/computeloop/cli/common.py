@@ -7,6 +7,7 @@ from the package ``__init__``, so that adding a command cannot create an import 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -44,6 +45,14 @@ ScenarioArg = Annotated[
     typer.Argument(help=f"scenario file, or an embedded name (default: {DEFAULT_NAME})"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON on stdout")]
+DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        help="Monte Carlo workers: threads with the compiled engine, else processes "
+        "(default: the machine's cores, at most 8); results never depend on it"
+    ),
+]
 
 
 @contextmanager

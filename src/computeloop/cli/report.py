@@ -11,11 +11,13 @@ from computeloop.analysis.metrics import summarize
 from computeloop.analysis.reconcile import reconcile_results
 from computeloop.api import simulate, summarize_monte_carlo, with_policy
 from computeloop.cli.common import (
+    DEFAULT_WORKERS,
     JsonOpt,
     NoStoreOpt,
     PolicyChoice,
     ScenarioArg,
     StoreOpt,
+    WorkersOpt,
     app,
     emit,
     load,
@@ -48,7 +50,7 @@ def report_cmd(
         PolicyChoice | None,
         typer.Option(help="override the scenario's policy when the lab cannot fund a tranche"),
     ] = None,
-    workers: Annotated[int, typer.Option(help="worker processes for Monte Carlo")] = 1,
+    workers: WorkersOpt = DEFAULT_WORKERS,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     json_out: JsonOpt = False,

@@ -7,10 +7,21 @@ from typing import Annotated, Any
 import typer
 from rich.console import Group
 
-from computeloop.cli.common import JsonOpt, ScenarioArg, app, emit, load, user_errors
+from computeloop.cli.common import (
+    JsonOpt,
+    NoStoreOpt,
+    ScenarioArg,
+    StoreOpt,
+    app,
+    emit,
+    load,
+    record_run,
+    user_errors,
+)
 from computeloop.cli.fmt import pct, usd
 from computeloop.cli.render import console, table
 from computeloop.errors import InputError
+from computeloop.store.db import now_utc
 from computeloop.stress import (
     CHANNELS,
     PRESET_NAMES,
@@ -56,9 +67,12 @@ def stress_cmd(
         typer.Option(help="Rogers-Veraart: share of what it is paid a defaulting node passes on"),
     ] = 1.0,
     seed: Annotated[int | None, typer.Option(help="random seed for Monte Carlo")] = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Losses per entity by channel, defaults, contagion rounds, stranded capacity and glut."""
+    started = now_utc()
     with user_errors(json_out):
         s = load(scenario)
         if (preset is None) == (not shock):
@@ -73,10 +87,17 @@ def stress_cmd(
             st = custom_stress(shocks)
         ca = ClearingAssumptions(alpha=alpha, beta=beta)
         result = run_stress(s, st, paths=paths, seed=seed, clearing=ca).to_json()
+    run_id = record_run(
+        "stress", s, scenario, result.get("seed", seed), paths, result, store=store,
+        no_store=no_store, started_at=started,
+    )  # fmt: skip
     if json_out:
         emit(result)
-    else:
-        console().print(_render(result))
+        return
+    con = console()
+    con.print(_render(result))
+    if run_id:
+        con.print(f"[dim]recorded as run {run_id} (computeloop runs show {run_id})[/]")
 
 
 def _render(j: dict[str, Any]) -> Group:

@@ -9,10 +9,21 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from computeloop.cli.common import JsonOpt, ScenarioArg, app, emit, load, user_errors
+from computeloop.cli.common import (
+    JsonOpt,
+    NoStoreOpt,
+    ScenarioArg,
+    StoreOpt,
+    app,
+    emit,
+    load,
+    record_run,
+    user_errors,
+)
 from computeloop.cli.fmt import count, gw, pct, usd
 from computeloop.cli.progress import LazyProgress
 from computeloop.cli.render import console, table
+from computeloop.store.db import now_utc
 from computeloop.valuation import RATE, Settings, simulate_claims
 from computeloop.valuation.summary import summarize_claims
 
@@ -32,9 +43,12 @@ def value_cmd(
     measure: Annotated[
         str, typer.Option(help="'risk_neutral' (fair value) or the 'scenario' drift")
     ] = "risk_neutral",
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Fair value, vesting odds and dilution of the warrants and equity tranches."""
+    started = now_utc()
     with user_errors(json_out):
         s = load(scenario)
         settings = Settings(
@@ -46,10 +60,17 @@ def value_cmd(
         with LazyProgress("valuing") as bar:
             claims = simulate_claims(s, paths=paths, seed=seed, settings=settings, progress=bar)
         out = summarize_claims(claims)
+    run_id = record_run(
+        "value", s, scenario, out.get("seed"), paths, out, store=store, no_store=no_store,
+        started_at=started,
+    )  # fmt: skip
     if json_out:
         emit(out)
         return
-    console().print(render_value(s.meta.title or s.meta.name, out))
+    con = console()
+    con.print(render_value(s.meta.title or s.meta.name, out))
+    if run_id:
+        con.print(f"[dim]recorded as run {run_id} (computeloop runs show {run_id})[/]")
 
 
 def _pm(d: dict[str, Any], key: str = "mean", f: Any = usd) -> str:
