@@ -64,6 +64,10 @@ MC_KEYS = [
     ),
     *(f"metrics.stranded.{e}.{k}.mean" for e in STRANDED for k in ("usd", "at_risk_usd")),
     "bands.quarter",
+    "warrants.amd-warrant.paths",
+    "warrants.amd-warrant.headline_value_usd",
+    *(f"warrants.amd-warrant.fair_value_usd.{k}" for k in ("mean", "mean_stderr", "p5", "p95")),
+    *(f"warrants.amd-warrant.tranches.{i}.vesting_probability.p" for i in range(5)),
     *(f"bands.{s}.{q}" for s in BAND_SERIES for q in ("p5", "p25", "p50", "p75", "p95")),
 ]
 
@@ -191,3 +195,21 @@ def test_run_paths_prints_monte_carlo_tables(cli) -> None:
     assert "Monte Carlo" in result.stdout and "500 paths, seed 3" in result.stdout
     assert "tranche 1" in result.stdout
     assert "Traceback" not in result.output
+
+
+def test_run_warrant_values_are_those_of_value_on_the_same_paths(run_3000) -> None:
+    """`run --paths N --seed S` values the warrants on exactly the paths `value` uses."""
+    from typer.testing import CliRunner
+
+    from computeloop.cli import app
+
+    run_w = json.loads(run_3000["stdout"])["warrants"]["amd-warrant"]
+    res = CliRunner().invoke(app, ["value", "--paths", "3000", "--seed", "1", "--json"])
+    val_w = ok_json(res)["warrants"]["amd-warrant"]
+    assert run_w["paths"] == 3000
+    assert run_w["fair_value_usd"] == val_w["fair_value_usd"]
+    assert [t["vesting_probability"] for t in run_w["tranches"]] == [
+        t["vesting_probability"] for t in val_w["tranches"]
+    ]
+    # The fair value is far below the intrinsic headline of all 160M shares.
+    assert run_w["fair_value_usd"]["mean"] < 0.8 * run_w["headline_value_usd"]

@@ -22,8 +22,12 @@ __all__ = [
     "simulate",
     "summarize",
     "summarize_monte_carlo",
+    "value_warrants",
     "with_policy",
 ]
+
+WARRANT_VALUE_PATHS = 100_000
+"""Most paths of a Monte Carlo run on which ``value_warrants`` values the warrants."""
 
 
 def with_policy(scenario: Scenario, on_shortfall: Literal["defer", "cancel"]) -> Scenario:
@@ -87,3 +91,24 @@ def reconcile(scenario: Scenario) -> ReconcileReport:
     True
     """
     return reconcile_results(simulate(scenario))
+
+
+def value_warrants(mc: MonteCarloResults, max_paths: int = WARRANT_VALUE_PATHS) -> dict[str, Any]:
+    """Fair value, vesting odds and dilution of each warrant, on the run's own paths.
+
+    The valuation reruns the full engine on the first ``min(mc.paths, max_paths)``
+    paths of the run (same seed, so the same draws), so a very large run is valued on
+    a bounded prefix; each warrant's ``paths`` says how many. Keys as in
+    ``computeloop value --json`` under ``warrants`` (docs/valuation.md).
+
+    >>> from computeloop import default_scenario
+    >>> from computeloop.montecarlo import monte_carlo
+    >>> v = value_warrants(monte_carlo(default_scenario(), paths=500, seed=1))
+    >>> sorted(v), v["amd-warrant"]["paths"]
+    (['amd-warrant'], 500)
+    """
+    from computeloop.valuation import warrant_summary
+
+    n = min(mc.paths, max_paths)
+    by_name = warrant_summary(mc.scenario, paths=n, seed=mc.seed)
+    return {name: {"paths": n, **w} for name, w in by_name.items()}

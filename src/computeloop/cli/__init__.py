@@ -17,7 +17,13 @@ import typer
 
 from computeloop import __version__
 from computeloop.analysis.metrics import summarize
-from computeloop.api import reconcile, simulate, summarize_monte_carlo, with_policy
+from computeloop.api import (
+    reconcile,
+    simulate,
+    summarize_monte_carlo,
+    value_warrants,
+    with_policy,
+)
 from computeloop.cli import render
 from computeloop.cli.common import (
     DEFAULT_WORKERS,
@@ -87,6 +93,7 @@ def run(
                     progress=bar,
                 )
             summary = summarize_monte_carlo(mc)
+            summary["warrants"] = value_warrants(mc)
             bands, used_seed = mc.bands, int(mc.seed)
         else:
             results = simulate(s, seed=seed)

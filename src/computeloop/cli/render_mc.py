@@ -52,7 +52,8 @@ def mc_summary(title: str, out: dict[str, Any]) -> Group:
     years = table("GW online at year end", "year", "mean ± s.e.", "p5 / p50 / p95")
     for y, d in lab["gw_online_by_year"].items():
         years.add_row(y, _pm(d, gw), _q(d, gw))
-    return Group(head, t, years, _vendors(m), _warrants(m), fans(out.get("bands")))
+    warrants = _warrants(m, out.get("warrants") or {})
+    return Group(head, t, years, _vendors(m), warrants, fans(out.get("bands")))
 
 
 _FANS = (
@@ -114,22 +115,32 @@ def _vendors(m: dict[str, Any]) -> Table:
     return t
 
 
-def _warrants(m: dict[str, Any]) -> Table:
+def _warrants(m: dict[str, Any], fair: dict[str, Any]) -> Table:
+    """Vesting per tranche; with ``fair`` (``run --json``'s ``warrants``), fair values too."""
     t = table(
-        "Warrants", "warrant / tranche", "vesting odds", "median quarter", "value (mean ± s.e.)"
+        "Warrants (value at vesting: the scenario's prices; fair value: risk-neutral, today)",
+        "warrant / tranche",
+        "vesting odds",
+        "median quarter",
+        "value at vesting (mean ± s.e.)",
+        "fair value (mean ± s.e.)",
     )
     for name, w in m["warrants"].items():
+        fv = fair.get(name)
         t.add_row(
             f"[bold]{name}[/] (headline {usd(w['headline_value_usd'])})",
             f"{w['vested_shares']['mean'] / 1e6:,.1f}M shares (mean)",
             "",
             _pm(w["value_usd"]),
+            _pm(fv["fair_value_usd"]) if fv else "-",
         )
+        fv_tranches = fv["tranches"] if fv else []
         for k, tr in enumerate(w["tranches"], 1):
             t.add_row(
                 f"  tranche {k}",
                 _p(tr["vesting_probability"]),
                 tr["median_vesting_quarter"] or "-",
                 _pm(tr["value_usd"]),
+                _pm(fv_tranches[k - 1]["fair_value_usd"]) if k <= len(fv_tranches) else "-",
             )
     return t
