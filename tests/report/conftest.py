@@ -25,7 +25,7 @@ class Written:
 
 @pytest.fixture(scope="session")
 def written_report(tmp_path_factory: pytest.TempPathFactory) -> Written:
-    """`computeloop report --paths 4096 --seed 11 --png DIR --json`, without the store."""
+    """`computeloop report --paths 4096 --seed 11 --png DIR --stress lab-cut-50 --json`."""
     root = tmp_path_factory.mktemp("report")
     html, png = root / "report.html", root / "png"
     result = CliRunner().invoke(
@@ -40,6 +40,8 @@ def written_report(tmp_path_factory: pytest.TempPathFactory) -> Written:
             str(html),
             "--png",
             str(png),
+            "--stress",
+            "lab-cut-50",
             "--no-store",
             "--json",
         ],

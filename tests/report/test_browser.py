@@ -34,6 +34,10 @@ EXPECTED_CHARTS = {
     "fan-cash",
     "fan-funding-gap",
     "warrant-odds",
+    # the valuation section (Monte Carlo runs) and one `--stress` section
+    "valuation-amd-warrant-fair-value-usd",
+    "valuation-amd-warrant-vesting-probability",
+    "section-1-total-loss-usd",
 }
 
 

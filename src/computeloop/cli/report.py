@@ -9,7 +9,7 @@ import typer
 
 from computeloop.analysis.metrics import summarize
 from computeloop.analysis.reconcile import reconcile_results
-from computeloop.api import simulate, summarize_monte_carlo, with_policy
+from computeloop.api import simulate, summarize_monte_carlo, value_warrants, with_policy
 from computeloop.cli.common import (
     DEFAULT_WORKERS,
     JsonOpt,
@@ -27,8 +27,10 @@ from computeloop.cli.common import (
 from computeloop.cli.progress import LazyProgress
 from computeloop.montecarlo import BLOCK, check_paths, monte_carlo
 from computeloop.report import build_report, write_html, write_pngs
+from computeloop.report.sections import stress_section, valuation_section
 from computeloop.store import deterministic_bands
 from computeloop.store.db import now_utc
+from computeloop.stress import find_stress, run_stress
 
 DEFAULT_PATHS = 10_000
 
@@ -51,6 +53,17 @@ def report_cmd(
         typer.Option(help="override the scenario's policy when the lab cannot fund a tranche"),
     ] = None,
     workers: WorkersOpt = DEFAULT_WORKERS,
+    value: Annotated[
+        bool,
+        typer.Option(
+            "--value/--no-value",
+            help="add the warrants' fair values on the Monte Carlo paths (needs --paths > 1)",
+        ),
+    ] = True,
+    stress: Annotated[
+        list[str] | None,
+        typer.Option(help="add a stress section for this preset (repeatable), e.g. lab-cut-50"),
+    ] = None,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     json_out: JsonOpt = False,
@@ -68,8 +81,20 @@ def report_cmd(
             with LazyProgress("simulating") as bar:
                 mc = monte_carlo(s, paths=paths, seed=seed, workers=workers, progress=bar)
             mcs = summarize_monte_carlo(mc)
+        valuation = None
+        if mc is not None and value and any(d.type == "warrant" for d in s.deals):
+            valuation = valuation_section(value_warrants(mc))
+        extra = []
+        for name in stress or []:
+            st = find_stress(s, name, None)
+            extra.append((f"Stress {name}", stress_section(run_stress(s, st).to_json())))
         rep = build_report(
-            results, mc=mc, mc_summary=mcs, reconciliation=reconcile_results(results)
+            results,
+            mc=mc,
+            mc_summary=mcs,
+            reconciliation=reconcile_results(results),
+            valuation=valuation,
+            sections=extra,
         )
         target = out or Path(f"{s.meta.name}-report.html")
         write_html(rep, target)

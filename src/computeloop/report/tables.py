@@ -178,14 +178,26 @@ def _flat_rows(data: Any, key: str = "") -> list[tuple[str, str]]:
     return [(key, by_key(key, data))]
 
 
+def _humanize(key: str) -> str:
+    """A JSON key path as chart-title words: ``a.fair_value_usd`` -> ``a: fair value``.
+
+    >>> _humanize("amd-warrant.fair_value_usd")
+    'amd-warrant: fair value'
+    """
+    words = [k.removesuffix("_usd").replace("_", " ") for k in key.split(".")]
+    return ": ".join(w for w in words if w)
+
+
 def generic_section(section_id: str, title: str, data: Mapping[str, Any]) -> Section:
     """A section for any JSON-ready dict: bars for name -> number maps, a table of the rest.
 
-    ``data`` may carry ``"title"`` and ``"reading"`` (one sentence) keys; every other key
-    is shown. A mapping of two or more names to numbers of one unit (by key name:
-    ``_usd``, ``gw``, probabilities) becomes a bar chart.
+    ``data`` may carry ``"title"``, ``"reading"`` (one sentence) and ``"names"`` (what
+    the bars' names are, the axis label; default "name") keys; every other key is shown.
+    A mapping of two or more names to numbers of one unit (by key name: ``_usd``, ``gw``,
+    probabilities) becomes a bar chart.
     """
-    body = {k: v for k, v in data.items() if k not in ("title", "reading")}
+    body = {k: v for k, v in data.items() if k not in ("title", "reading", "names")}
+    names_label = str(data.get("names", "name"))
     items: list[Chart | Table] = []
     for key, nums, unit in _numeric_maps(body)[:6]:
         div = 1e9 if unit == "USD" else (0.01 if unit == "share" else 1.0)
@@ -194,10 +206,10 @@ def generic_section(section_id: str, title: str, data: Mapping[str, Any]) -> Sec
         items.append(
             Chart(
                 id=f"{section_id}-{key or 'values'}".replace(".", "-").replace("_", "-"),
-                title=f"{title}: {key.replace('_', ' ') or 'values'}",
+                title=f"{title}: {_humanize(key) or 'values'}",
                 units=label,
                 x_label=label,
-                y_label="",
+                y_label=names_label,
                 reading=f"The largest is {biggest}: {value(nums[biggest], unit)}.",
                 series=(
                     Series(
