@@ -28,6 +28,7 @@ from computeloop.scenario.quantity import (
     PositiveAmount,
     Quantity,
     Quarters,
+    Rate,
 )
 from computeloop.scenario.stress import StressScenario
 from computeloop.scenario.timeaxis import Quarter, TimeAxis
@@ -79,6 +80,29 @@ class MarketModel(Frozen):
         "quarter",
         None,
     )
+    rest_of_market_loading: Amount = field(
+        "loading of the chip vendors' other AI-chip demand on the factor (stress runs' "
+        "industry layer): the sd of its log multiplier once the factor is stationary",
+        "",
+        0.2,
+    )
+
+
+class Industry(Frozen):
+    """The AI-chip industry around the lab, used by stress runs (supply, glut, price).
+
+    Vendors plan supply from demand forecast a deal's lead time ahead; the rest of the
+    market's demand starts at the chip vendors' revenue and grows at
+    ``rest_of_market_growth_annual``; unsold chips are carried as a stock, and the
+    price index is ``(available / demand) ** (-1 / price_elasticity)``.
+    """
+
+    price_elasticity: PositiveAmount = field(
+        "demand elasticity of AI-chip prices (higher: a glut moves prices less)", "", 1.5
+    )
+    rest_of_market_growth_annual: Rate = field(
+        "annual growth of the chip vendors' demand from everyone but the lab", "1/yr", 0.25
+    )
 
 
 class RankCorrelation(Frozen):
@@ -124,6 +148,7 @@ class Scenario(Frozen):
     physical: Physical = field("physical conversions", default=Physical())
     policy: Policy = field("funding policy of the lab", default=Policy())
     market: MarketModel = field("AI-demand factor for Monte Carlo runs", default=MarketModel())
+    industry: Industry = field("AI-chip industry layer of stress runs", default=Industry())
     correlations: list[RankCorrelation] = field(
         "rank correlations between uncertain numbers", default=[]
     )

@@ -36,7 +36,11 @@ F = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class IndustryAssumptions:
-    """Numbers of the industry layer that no source pins down (value, low, high)."""
+    """Numbers of the industry layer that no source pins down (value, low, high).
+
+    Stress runs take them from the scenario (``industry:`` and
+    ``market.rest_of_market_loading``); the defaults here are the schema's defaults.
+    """
 
     price_elasticity: float = 1.5
     """Demand elasticity of AI-chip prices; assumption, range 0.5-3 (a glut of 10% of
@@ -45,6 +49,15 @@ class IndustryAssumptions:
     """Growth of the vendors' other AI-chip demand; assumption, range 0-0.5."""
     rest_of_market_loading: float = 0.2
     """Loading of the rest of the market on the AI-demand factor; range 0-0.4."""
+
+    @classmethod
+    def from_scenario(cls, s: Scenario) -> IndustryAssumptions:
+        """The scenario's ``industry`` and ``market.rest_of_market_loading`` values."""
+        return cls(
+            price_elasticity=s.industry.price_elasticity.value,
+            rest_of_market_growth_annual=s.industry.rest_of_market_growth_annual.value,
+            rest_of_market_loading=s.market.rest_of_market_loading.value,
+        )
 
 
 RANGES = {

@@ -119,7 +119,7 @@ def run_stress(
     if isinstance(paths, bool) or not isinstance(paths, int) or not 1 <= paths <= MAX_PATHS:
         raise InputError(f"paths: must be a whole number from 1 to {MAX_PATHS:,}, got {paths!r}")
     check_seed(seed)
-    ia = industry or IndustryAssumptions()
+    ia = industry or IndustryAssumptions.from_scenario(scenario)
     _check_assumptions(ia)
     ca = clearing or ClearingAssumptions()
     if not (0.0 <= ca.alpha <= 1.0 and 0.0 <= ca.beta <= 1.0):
