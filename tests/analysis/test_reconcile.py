@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -148,6 +149,18 @@ class TestMissingPieces:
         warrant = {"amd.warrant_shares", "amd.warrant_strike", "amd.first_tranche_at_1gw"}
         assert warrant <= failed(report)
         assert all(by_id(report)[i].note.startswith("missing") for i in warrant)
+
+    @pytest.mark.parametrize("vendor", ["NVIDIA", "AMD"])
+    def test_a_renamed_vendor_reports_missing_figures_not_a_crash(self, vendor: str) -> None:
+        """Figures read off a named entity are missing when the entity is not there."""
+        text = json.dumps(default_scenario().model_dump(mode="json"))
+        data = json.loads(text.replace(f'"{vendor}"', f'"{vendor} Corp"'))
+        report = reconcile(parse_scenario(data))
+        assert not report.all_pass
+        for c in report.checks:
+            if not c.passed:
+                assert c.note.startswith("missing"), (c.id, c.note)
+        assert any(vendor in c.note for c in report.checks if not c.passed)
 
     def test_an_axis_starting_after_the_article_reports_missing_history(self) -> None:
         report = changed(

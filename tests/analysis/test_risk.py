@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from computeloop import default_scenario
@@ -187,3 +189,25 @@ def test_more_demand_uncertainty_widens_revenue_and_gw_outcomes() -> None:
         spreads[loading] = (_spread(ds.revenue_total_usd.values), _spread(ds.gw_online_end.values))
     assert spreads[0.5][0] > 2 * spreads[0.1][0]
     assert spreads[0.5][1] > 2 * spreads[0.1][1]
+
+
+def test_cvar_counts_exactly_the_worst_share_even_with_ties_at_the_quantile() -> None:
+    """A tranche that vests on 2% of paths: the worst 5% hold every payoff and 3% zeros."""
+    from computeloop.analysis.risk import _cvar
+
+    x = np.zeros(10_000)
+    x[:200] = 7.4e9
+    assert _cvar(x) == pytest.approx(x.mean() / 0.05)
+
+
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=20, max_size=300),
+    st.sampled_from([0.9, 0.95, 0.99]),
+)
+def test_cvar_lies_between_the_quantile_and_the_maximum(values: list[float], level: float) -> None:
+    from computeloop.analysis.risk import _cvar
+
+    x = np.array(values)
+    c = _cvar(x, level)
+    assert np.quantile(x, level, method="lower") - 1e-6 <= c <= x.max() + 1e-6
+    assert c >= x.mean() - 1e-6

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import xarray as xr
+
 from computeloop.analysis.figure import Figure, MissingFigure
 from computeloop.results import Results
 from computeloop.scenario.deals import (
@@ -92,6 +94,17 @@ def _warrant(s: Scenario, issuer: str) -> Warrant:
 
 
 _CHIP_VENDORS = ("NVIDIA", "AMD", "Broadcom")
+
+
+def _entity(r: Results, name: str) -> xr.Dataset:
+    """The entity-labelled results of ``name``; a missing entity is a missing figure."""
+    if name not in r.dataset.indexes["entity"]:
+        raise MissingFigure(f"no entity named {name!r}")
+    return r.dataset.sel(entity=name)
+
+
+def _share_price_at_as_of(r: Results, name: str) -> float:
+    return float(_entity(r, name).share_price.sel(quarter=_as_of(r)).mean("path"))
 
 
 def _chip_deals(s: Scenario) -> list[ComputeCommitment]:
@@ -446,9 +459,7 @@ def _figures() -> tuple[Figure, ...]:
             232.10,
             "USD/share",
             "model",
-            lambda r: float(
-                r.dataset.share_price.sel(entity="AMD", quarter=_as_of(r)).mean("path")
-            ),
+            lambda r: _share_price_at_as_of(r, "AMD"),
             tolerance=0.001,
         ),
         Figure(
@@ -459,7 +470,7 @@ def _figures() -> tuple[Figure, ...]:
             "model",
             lambda r: (
                 _warrant(r.scenario, "AMD").shares.value
-                * float(r.dataset.share_price.sel(entity="AMD", quarter=_as_of(r)).mean("path"))
+                * _share_price_at_as_of(r, "AMD")
             ),
             tolerance=0.001,
         ),
@@ -519,7 +530,7 @@ def _hkd(s: Scenario) -> float:
 
 def _nvidia_loop(r: Results) -> float:
     """NVIDIA's cumulative investment in the lab over its revenue from the lab."""
-    sel = r.dataset.sel(entity="NVIDIA").mean("path")
+    sel = _entity(r, "NVIDIA").mean("path")
     revenue = float(sel.revenue_from_lab.sum("quarter"))
     if revenue <= 0:
         raise MissingFigure("NVIDIA has no revenue from the lab in the run")
