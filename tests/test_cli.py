@@ -7,7 +7,9 @@ problem on stderr, never a traceback, never a partial output file).
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +295,16 @@ def test_init_writes_the_default_into_a_new_directory(cli, tmp_path: Path, defau
     assert [p.name for p in target.iterdir()] == ["openai-2025-10.yaml"]
     assert (target / "openai-2025-10.yaml").read_text(encoding="utf-8") == default_yaml
     assert f"wrote {target / 'openai-2025-10.yaml'}" in result.stdout
+
+
+def test_init_writes_a_file_with_the_usual_permissions(cli, tmp_path: Path) -> None:
+    """Like any file the user creates: 0666 less the umask, not the temp file's 0600."""
+    old = os.umask(0o022)
+    try:
+        assert cli("init", tmp_path).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "openai-2025-10.yaml").stat().st_mode) == 0o644
 
 
 def test_init_refuses_to_overwrite(cli, tmp_path: Path) -> None:

@@ -344,6 +344,10 @@ EDIT_CASES = [
          "deals[1].schedule[0].quarter", ["between 1900 and 2200", "3000"]),
     case("warrant expiring before the axis", {"deals[4].expiry": "2020Q1"},
          "deals[4].expiry", ["2020Q1", "before the time axis starts (2025Q1)"]),
+    case("absurd GW in a schedule", {"deals[0].schedule[0].gw": 1e12},
+         "deals[0].schedule[0].gw", ["1e+12", "<= 1000"]),
+    case("warrant expiring before it was announced", {"deals[4].expiry": "2025Q2"},
+         "deals[4].expiry", ["2025Q2", "before the warrant was announced (2025-10-06)"]),
     case("time axis reversed", {"time.start": "2033Q1"}, "time", ["end 2032Q4", "start 2033Q1"]),
     case(
         "committed funding outside the axis",

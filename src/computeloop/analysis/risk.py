@@ -52,12 +52,12 @@ def _cvar(x: F, level: float = 0.95) -> float:
     if k == 0:
         return float(x.max())
     top = np.partition(x, n - k - 1 if k < n else 0)
-    worst = np.sort(top[n - k :])
+    worst = top[n - k :]
     total = float(worst.sum())
     frac = m - k
     if frac > 0 and k < n:
         total += frac * float(top[n - k - 1])
-    return total / m
+    return float(total / m)
 
 
 def describe(x: F) -> dict[str, float]:

@@ -20,7 +20,9 @@ from computeloop.scenario.entities import Frozen, Name
 from computeloop.scenario.quantity import (
     Amount,
     Fraction,
+    Gigawatts,
     PositiveAmount,
+    PositiveGigawatts,
     PositiveQuarters,
     Quarters,
     Rate,
@@ -32,7 +34,7 @@ class GWTranche(Frozen):
     """GW scheduled to come online in one quarter."""
 
     quarter: Quarter = field("quarter the GW are due online", "quarter")
-    gw: PositiveAmount = field("gigawatts due", "GW")
+    gw: PositiveGigawatts = field("gigawatts due", "GW")
 
 
 class DealBase(Frozen):
@@ -61,7 +63,7 @@ class ComputeCommitment(DealBase):
         "rest of the build per GW (facility, power, networking, memory) paid by the buyer",
         "USD/GW",
     )
-    binding_gw: Amount = field(
+    binding_gw: Gigawatts = field(
         "GW the buyer must take on schedule whatever its funding (take-or-pay)", "GW", 0.0
     )
     financing: Literal["own", "lease"] = field(
@@ -110,7 +112,7 @@ class WarrantTranche(Frozen):
     """Shares that vest once the GW milestone and the price hurdle are both met."""
 
     shares: PositiveAmount = field("shares in this tranche", "shares")
-    gw_milestone: Amount = field(
+    gw_milestone: Gigawatts = field(
         "cumulative GW delivered under `trigger_deal` needed to vest", "GW"
     )
     price_hurdle_usd: Amount = field(
@@ -161,7 +163,7 @@ class CapacityContract(DealBase):
         20.0,
     )
     debt_financed_share: Fraction = field("share of capex funded with new debt", "", 0.7)
-    binding_gw: Amount = field(
+    binding_gw: Gigawatts = field(
         "GW the tenant must take on schedule whatever its funding (take-or-pay)", "GW", 0.0
     )
     relet_fraction: Fraction = field(

@@ -11,6 +11,7 @@ from computeloop.scenario.quantity import (
     Amount,
     Correlation,
     Fraction,
+    Gigawatts,
     PositiveAmount,
     Quarters,
     Rate,
@@ -187,7 +188,7 @@ class Lab(EntityBase):
     """The AI lab whose commitments drive the scenario."""
 
     kind: Literal["lab"] = field("entity kind: selects the fields below", default="lab")
-    compute_online_gw: Amount = field("compute online at the start of the time axis", "GW")
+    compute_online_gw: Gigawatts = field("compute online at the start of the time axis", "GW")
     revenue_per_gw_year_usd: PositiveAmount = field(
         "most revenue one GW of online compute can serve in a year (the compute cap)", "USD/GW/yr"
     )

@@ -360,6 +360,12 @@ def _check_quarters(s: Scenario, i: int, d: Any) -> Iterator[Problem]:
         yield Problem(
             f"deals[{i}].expiry", f"{d.expiry} is before the time axis starts ({s.time.start})"
         )
+    elif isinstance(d, Warrant) and d.expiry < Quarter.parse(d.announced):
+        yield Problem(
+            f"deals[{i}].expiry",
+            f"{d.expiry} is before the warrant was announced ({d.announced}); "
+            "no tranche could ever vest",
+        )
     total = getattr(d, "total_gw", None)
     binding = getattr(d, "binding_gw", None)
     if total is not None and binding is not None and binding.value > total + 1e-9:

@@ -247,6 +247,12 @@ Correlation = Annotated[Quantity, AfterValidator(Range(ge=-1, le=1))]
 """A correlation coefficient, -1 to 1."""
 Rate = Annotated[Quantity, AfterValidator(Range(gt=-1, le=10))]
 """A growth or interest rate per period (-100% excluded, up to +1000%)."""
+MAX_GW = 1000.0
+"""Largest power capacity a field accepts: about the whole US grid's generating capacity."""
+Gigawatts = Annotated[Quantity, AfterValidator(Range(ge=0, le=MAX_GW))]
+"""A data-centre power capacity in GW, 0 to 1,000."""
+PositiveGigawatts = Annotated[Quantity, AfterValidator(Range(gt=0, le=MAX_GW))]
+"""A data-centre power capacity in GW, above 0 and at most 1,000."""
 
 
 def q(value: float, kind: ProvenanceKind | None = None, text: str = "", **kw: Any) -> Quantity:
