@@ -181,6 +181,16 @@ def test_a_dist_on_a_structural_number_is_a_clean_error(cli, write_scenario) -> 
     path = write_scenario({"deals[1].schedule[1].gw": spec})
     result = cli("run", path, "--paths", "100", "--seed", "1")
     assert_input_error(result, r"^error: deals\[1\]\.schedule\[1\]\.gw: cannot vary across paths")
+    assert str(path) in result.stderr  # the message names the file
+
+
+def test_validate_refuses_what_a_monte_carlo_run_would_refuse(cli, write_scenario) -> None:
+    """A correlation on a number that never varies fails `validate`, not just `run`."""
+    corr = [{"a": "entities[0].revenue_2024_usd", "b": "entities[0].cash_usd", "rho": 0.5}]
+    path = write_scenario({"correlations": corr})
+    result = cli("validate", path)
+    assert_input_error(result, r"^error: correlations\[0\]: .*do not vary")
+    assert str(path) in result.stderr
 
 
 def test_a_small_run_still_prints_valid_json(cli) -> None:

@@ -50,7 +50,7 @@ from computeloop.cli.render_mc import mc_summary
 from computeloop.errors import OutputError
 from computeloop.montecarlo import BLOCK, check_paths, monte_carlo
 from computeloop.scenario.describe import terms
-from computeloop.scenario.loader import DEFAULT_NAME, embedded_text, load_scenario
+from computeloop.scenario.loader import DEFAULT_NAME, embedded_text
 from computeloop.store import deterministic_bands
 from computeloop.store.db import now_utc
 
@@ -160,7 +160,7 @@ def validate(
 ) -> None:
     """Check a scenario file; list every problem, one per line."""
     with _user_errors(json_out):
-        s = load_scenario(file)
+        s = _load(file)
     census = {"fact": 0, "derived": 0, "assumption": 0, "none": 0}
     for _, q in s.quantities():
         census[q.provenance.kind if q.provenance else "none"] += 1

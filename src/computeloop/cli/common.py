@@ -77,8 +77,21 @@ def emit(obj: Any) -> None:
 
 
 def load(name: str | None) -> Scenario:
-    """The named or file scenario, or the embedded default."""
-    return load_scenario(name or DEFAULT_NAME)
+    """The named or file scenario, or the embedded default, ready for any command.
+
+    Beyond the file's own validation, the numbers that vary across Monte Carlo paths
+    are checked (a correlation on a number that cannot vary, a distribution the
+    sampler refuses), so ``validate`` and every command agree on what is valid.
+    """
+    key = name or DEFAULT_NAME
+    s = load_scenario(key)
+    from computeloop.sampling.static import static_plan
+
+    try:
+        static_plan(s)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems, exc.source or key) from None
+    return s
 
 
 # --- the run store (computeloop.store): options and one recording helper ------------------
