@@ -220,7 +220,7 @@ BAD_DATE_TEXT = embedded_text().replace("as_of: 2025-10-17", "as_of: 2025-13-01"
 
 BAD_FILES = [
     case("negative GW", lambda write: write({"deals[3].schedule[0].gw": -1.0}),
-         "deals[3].schedule[0].gw: must be > 0, got -1"),
+         "deals[3].schedule[0].gw: must be > 0 and <= 1000, got -1"),
     case("unknown field", lambda write: write({"deals[1].colour": "red"}),
          "deals[1]: unknown field 'colour'"),
     case("unknown entity", lambda write: write({"deals[3].vendor": "Intel"}),
@@ -259,7 +259,7 @@ def test_every_command_reports_bad_input_the_same_way(cli, write_scenario, comma
     assert_input_error(result)
     assert result.stderr.splitlines() == [
         f"error: physical.pue: must be > 0, got 0 ({path})",
-        f"error: deals[3].schedule[0].gw: must be > 0, got -1 ({path})",
+        f"error: deals[3].schedule[0].gw: must be > 0 and <= 1000, got -1 ({path})",
     ]
     assert result.stdout == ""
 
@@ -272,7 +272,7 @@ def test_json_mode_reports_bad_input_as_json(cli, write_scenario, command: str) 
         "ok": False,
         "errors": [
             f"physical.pue: must be > 0, got 0 ({path})",
-            f"deals[3].schedule[0].gw: must be > 0, got -1 ({path})",
+            f"deals[3].schedule[0].gw: must be > 0 and <= 1000, got -1 ({path})",
         ],
     }
 
