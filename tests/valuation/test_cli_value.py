@@ -151,6 +151,7 @@ def test_warrant_summary_runs_on_the_monte_carlo_paths() -> None:
     ("args", "message"),
     [
         case("zero paths", ["--paths", "0"], "paths"),
+        case("one path", ["--paths", "1"], "at least 2"),
         case("negative seed", ["--seed", "-1"], "seed"),
         case("unknown scenario", ["no-such-scenario"], "no-such-scenario"),
         case("bad hurdle", ["--hurdle", "sometimes"], "hurdle"),

@@ -50,6 +50,9 @@ from computeloop.scenario.deals import EquityInvestment, Warrant
 from computeloop.scenario.model import Scenario
 
 F = NDArray[np.float64]
+
+MIN_PATHS = 2
+"""Fewest paths a valuation accepts: one path has no average and no standard error."""
 DT = 0.25
 RATE = 0.04
 """Assumption: continuously compounded risk-free rate, about the 2025 US Treasury
@@ -143,6 +146,10 @@ def simulate_claims(
     """
     settings = settings or Settings()
     check_paths(paths, max(settings.chunk_paths, BLOCK), 1)
+    if paths < MIN_PATHS:
+        raise InputError(
+            f"paths: a valuation averages over paths and needs at least {MIN_PATHS}, got {paths}"
+        )
     seed = normalize_seed(seed)
     plan = static_plan(s)
     units = (paths + 1) // 2 if settings.antithetic else paths
