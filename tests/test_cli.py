@@ -10,6 +10,8 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +349,18 @@ def test_unknown_command(cli) -> None:
     assert result.exit_code != 0
     assert "No such command 'frobnicate'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_failure_while_importing_the_cli_is_an_internal_error(tmp_path: Path) -> None:
+    """Exit 70 and two lines on stderr, never a raw traceback, even before the app loads."""
+    code = (
+        "import sys; sys.modules['computeloop.cli'] = None\n"  # makes the import fail
+        "from computeloop._entry import main; main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "COMPUTELOOP_DEBUG"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 70
+    assert done.stderr.startswith("internal error: ImportError")
+    assert "Traceback" not in done.stderr
