@@ -362,5 +362,5 @@ def test_a_failure_while_importing_the_cli_is_an_internal_error(tmp_path: Path) 
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert done.returncode == 70
-    assert done.stderr.startswith("internal error: ImportError")
+    assert done.stderr.startswith("internal error: ModuleNotFoundError")
     assert "Traceback" not in done.stderr
