@@ -56,6 +56,27 @@ mapping with `value` and at most one provenance key:
 
 `{value: 1.5}` alone equals the bare number. The allowed range applies to `value`.
 
+### Uncertain numbers (Monte Carlo)
+
+In a Monte Carlo run (`run --paths N`) a number varies across paths when it has a
+distribution, and is drawn once per path:
+
+- `dist: {type: normal, mean: M, sd: S}`; `{type: lognormal, median: M, sigma: S}`;
+  `{type: uniform, low: A, high: B}`; `{type: triangular, low: A, mode: C, high: B}`;
+  `{type: pert, low: A, mode: C, high: B, lambda: 4}`; `{type: discrete, values: [...],
+  weights: [...]}`; `{type: empirical, samples: [...]}`; each may add `min:` and/or
+  `max:` to truncate it;
+- the analyst's 90% interval, written on the number itself: `{p5: 20e9, p95: 45e9}`
+  (a lognormal with those 5th and 95th percentiles; add `shape: normal` for a normal),
+  also with optional `min`/`max`;
+- an `assumption` with `low` and `high` and no `dist` is uncertain by default: a PERT
+  between `low` and `high` with `value` as its mode. `fixed: true` keeps it at `value`.
+
+Without `value`, the distribution's median is the central value used by deterministic
+runs. A distribution must stay inside its field's allowed range (truncate it), and
+numbers that set a run's structure (GW schedules, whole numbers of quarters, tranche
+sizes, the market model's parameters) cannot vary: a `dist` there is refused.
+
 ### Quarters, dates and names
 
 - *quarter*: `2026Q3` or `2026-Q3`, or a date, meaning the quarter that holds it.

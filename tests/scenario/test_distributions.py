@@ -359,3 +359,14 @@ def test_validation_errors_state_the_rule_and_the_bad_value(
 ) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         ADAPTER.validate_python(data)
+
+
+def test_the_interval_form_also_reads_inside_dist() -> None:
+    """`dist: {p5, p95}` (no type) means the 90% interval, as written on the number."""
+    from computeloop.scenario.quantity import Quantity
+
+    qa = TypeAdapter(Quantity)
+    inside = qa.validate_python({"dist": {"p5": 0.5, "p95": 0.6}})
+    outside = qa.validate_python({"p5": 0.5, "p95": 0.6})
+    assert inside.dist == outside.dist == Interval(p5=0.5, p95=0.6)
+    assert inside.value == pytest.approx(math.sqrt(0.5 * 0.6))  # the lognormal's median

@@ -131,6 +131,9 @@ def _parse_mapping(data: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown key(s) {unknown}; allowed: {sorted(_ALLOWED)}")
     out: dict[str, Any] = {k: data[k] for k in ("value", "dist", "fixed") if k in data}
+    d = out.get("dist")
+    if isinstance(d, dict) and "type" not in d and {"p5", "p95"} & set(d):
+        out["dist"] = {"type": "interval", **d}  # dist: {p5, p95} means the interval form
     if _INTERVAL_KEYS & set(data):
         if "dist" in data:
             raise ValueError("give either 'dist' or the p5/p95 interval form, not both")
