@@ -121,15 +121,18 @@ def _builders(m: dict[str, Any]) -> Table:
 
 
 def _warrants(m: dict[str, Any]) -> Table:
-    t = table("Warrants", "warrant / tranche", "shares", "GW milestone", "price hurdle", "vests")
+    """Tranche by tranche, then a total row: shares vested of granted, value vs headline."""
+    t = table(
+        "Warrants",
+        "warrant / tranche",
+        "shares",
+        "GW milestone",
+        "price hurdle",
+        "vests",
+        "value at vesting",
+    )
     for name, w in m["warrants"].items():
-        t.add_row(
-            f"[bold]{name}[/] ({w['issuer']} -> {w['holder']})",
-            count(w["vested_shares"]) + " vested",
-            f"of {count(w['shares'])}",
-            f"headline {usd(w['headline_value_usd'])}",
-            f"vested {usd(w['value_usd'])}",
-        )
+        t.add_row(f"[bold]{name}[/] ({w['issuer']} -> {w['holder']})", "", "", "", "", "")
         for k, tr in enumerate(w["tranches"], 1):
             t.add_row(
                 f"  tranche {k}",
@@ -137,7 +140,16 @@ def _warrants(m: dict[str, Any]) -> Table:
                 gw(tr["gw_milestone"]),
                 f"${tr['price_hurdle_usd']:,.0f}",
                 tr["vesting_quarter"] or "no",
+                "",
             )
+        t.add_row(
+            f"  total (headline {usd(w['headline_value_usd'])})",
+            f"{count(w['vested_shares'])} of {count(w['shares'])}",
+            "",
+            "",
+            "",
+            usd(w["value_usd"]),
+        )
     return t
 
 
