@@ -92,7 +92,7 @@ def _vendors(m: dict[str, Any]) -> Table:
         "vendor",
         "revenue from lab (mean ± s.e.)",
         "p5 / p50 / p95",
-        "as contracted",
+        "as contracted (central values)",
         "shortfall VaR95",
         "shortfall CVaR95",
         "circularity",
