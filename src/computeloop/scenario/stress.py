@@ -51,6 +51,35 @@ SIZE_RANGE: dict[str, tuple[float, float, str]] = {
 }
 """For each kind: the allowed range of ``size`` and what it means."""
 
+DEFAULT_START = "2027Q1"
+"""First quarter of a shock written without a start (presets, ``--shock`` specs, scenario
+stresses, reverse stress): the first quarter in which every chip deal of the default
+scenario has production under way."""
+
+SHOCK_KEYS: dict[str, tuple[str, ...]] = {
+    "deployment_cut": ("deals",),
+    "delay": ("deals",),
+    "revenue_growth": (),
+    "revenue_shortfall": (),
+    "missed_payment": ("quarters",),
+    "share_price": ("entity",),
+}
+"""For each kind: the keys besides ``size`` and ``start`` that it takes."""
+
+
+def allowed_keys(kind: str) -> str:
+    """The keys a kind takes, in words, for error messages.
+
+    >>> allowed_keys("delay")
+    'delay takes deals (besides size and start)'
+    >>> allowed_keys("revenue_growth")
+    'revenue_growth takes only size and start'
+    """
+    keys = SHOCK_KEYS[kind]
+    if not keys:
+        return f"{kind} takes only size and start"
+    return f"{kind} takes {', '.join(keys)} (besides size and start)"
+
 
 class StressShock(Frozen):
     """One shock: a kind, a size, when it starts and what it applies to."""
@@ -66,7 +95,7 @@ class StressShock(Frozen):
         allow_inf_nan=False,
     )
     start: Quarter | None = field(
-        "first quarter the shock applies (default: the quarter after meta.as_of)",
+        f"first quarter the shock applies (default {DEFAULT_START})",
         "quarter",
         None,
     )
@@ -84,11 +113,23 @@ class StressShock(Frozen):
     def _size_in_range(self) -> StressShock:
         lo, hi, meaning = SIZE_RANGE[self.kind]
         if not lo <= self.size <= hi:
-            raise ValueError(f"size for {self.kind}: must be {lo:g} to {hi:g} ({meaning})")
+            raise ValueError(
+                f"size {self.size:g} for {self.kind}: must be {lo:g} to {hi:g} ({meaning})"
+            )
         if self.kind == "delay" and self.size != int(self.size):
-            raise ValueError(f"size for delay: must be a whole number of quarters, got {self.size}")
+            raise ValueError(f"size {self.size:g} for delay: must be a whole number of quarters")
+        given = {
+            "deals": bool(self.deals),
+            "entity": self.entity is not None,
+            # quarters has a default (1), which a dumped scenario writes out: only another
+            # value shows that it was meant for a kind that does not take it
+            "quarters": self.quarters != 1,
+        }
+        for key, present in given.items():
+            if present and key not in SHOCK_KEYS[self.kind]:
+                raise ValueError(f"{key}: does not apply to {self.kind}; {allowed_keys(self.kind)}")
         if self.kind == "share_price" and self.entity is None:
-            raise ValueError("entity: required for a share_price shock")
+            raise ValueError("entity: required for share_price (the company whose price falls)")
         return self
 
 

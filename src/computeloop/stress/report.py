@@ -16,9 +16,52 @@ if TYPE_CHECKING:
     from computeloop.stress.run import StressResult
 
 
-def _est(out: dict[str, Any], key: str, r: StressResult, name: str, idx: Any) -> None:
-    """``out[key]`` = the mean; with Monte Carlo, ``out[key + '_stderr']`` too."""
-    out[key] = float(np.asarray(r.mean[name])[idx])
+NOISE = 1e-9
+"""Relative size below which a difference of two runs is floating-point noise: amounts
+smaller than ``NOISE`` times the scenario's money scale are reported as 0."""
+
+
+def money_scale(r: StressResult) -> float:
+    """The scale of the money amounts in a stress: the largest entity revenue or book
+    equity, or the largest loss, whichever is greater (at least 1 USD)."""
+    s = r.scenario
+    sizes = [1.0]
+    sizes += [abs(e.revenue_annual_usd.value) for e in s.entities]
+    sizes += [abs(e.book_equity_usd.value) for e in s.entities]
+    sizes += [float(np.max(np.abs(r.mean[f"loss_{c}"]))) for c in CHANNELS]
+    return max(sizes)
+
+
+def denoise(x: float, scale: float) -> float:
+    """``x``, or 0.0 when it is floating-point noise against ``scale``.
+
+    >>> denoise(6.1e-05, 3e11), denoise(2.5e6, 3e11)
+    (0.0, 2500000.0)
+    """
+    return 0.0 if abs(x) <= NOISE * scale else x
+
+
+def _ratio(x: float) -> float:
+    """A share that cannot pass 0 or 1, with noise at either end snapped to it."""
+    if abs(x - 1.0) <= NOISE:
+        return 1.0
+    if abs(x) <= NOISE:
+        return 0.0
+    return min(max(x, 0.0), 1.0)
+
+
+def _est(
+    out: dict[str, Any],
+    key: str,
+    r: StressResult,
+    name: str,
+    idx: Any,
+    clean: Any = None,
+) -> None:
+    """``out[key]`` = the mean (through ``clean`` if given); with Monte Carlo,
+    ``out[key + '_stderr']`` too."""
+    value = float(np.asarray(r.mean[name])[idx])
+    out[key] = clean(value) if clean is not None else value
     if r.stderr is not None:
         out[f"{key}_stderr"] = float(np.asarray(r.stderr[name])[idx])
 
@@ -57,13 +100,18 @@ def stress_json(r: StressResult) -> dict[str, Any]:
 def _entities(r: StressResult) -> dict[str, Any]:
     s = r.scenario
     kinds = {e.name: e for e in s.entities}
+    scale = money_scale(r)
+
+    def clean(x: float) -> float:
+        return denoise(x, scale)
+
     out: dict[str, Any] = {}
     for i, name in enumerate(node_names(s)):
         ent = kinds.get(name)
         row: dict[str, Any] = {"kind": ent.kind if ent else "outside"}
         losses: dict[str, Any] = {}
         for c in (*CHANNELS, "total"):
-            _est(losses, c, r, f"loss_{c}", i)
+            _est(losses, c, r, f"loss_{c}", i, clean)
         row["losses_usd"] = losses
         total = losses["total"]
         rev = ent.revenue_annual_usd.value if ent else 0.0
@@ -76,8 +124,8 @@ def _entities(r: StressResult) -> dict[str, Any]:
             se = losses["total_stderr"]
             row["loss_share_of_revenue_stderr"] = se / rev if rev > 0 else None
             row["loss_share_of_equity_stderr"] = se / eq if eq > 0 else None
-        _est(row, "default_probability", r, "defaulted", i)
-        _est(row, "payment_ratio", r, "payment_ratio", i)
+        _est(row, "default_probability", r, "defaulted", i, _ratio)
+        _est(row, "payment_ratio", r, "payment_ratio", i, _ratio)
         if ent is not None:
             j = s.entities.index(ent)
             _est(row, "second_round_usd", r, "second_round_usd", j)
@@ -136,11 +184,13 @@ def _glut(r: StressResult) -> dict[str, Any]:
     q = r.scenario.time.labels()
     extra = inv - base
     k = int(np.argmax(extra))
+    scale = max(money_scale(r), float(np.max(np.abs(inv))), float(np.max(np.abs(base))))
+    peak_extra = denoise(float(extra[k]), scale)
     return {
         "peak_glut_usd": float(inv.max()),
         "peak_glut_quarter": q[int(np.argmax(inv))],
-        "peak_extra_glut_usd": float(extra[k]),
-        "peak_extra_glut_quarter": q[k],
+        "peak_extra_glut_usd": max(peak_extra, 0.0),
+        "peak_extra_glut_quarter": q[k] if peak_extra > 0 else None,
         "peak_glut_share": float(np.max(np.asarray(r.mean["glut_share"]))),
         "min_price_index": float(price.min()),
         "min_price_quarter": q[int(np.argmin(price))],

@@ -27,14 +27,22 @@ from computeloop.errors import InputError
 from computeloop.scenario.deals import CapacityContract, ComputeCommitment, GWTranche
 from computeloop.scenario.model import Scenario
 from computeloop.scenario.quantity import Quantity
-from computeloop.scenario.stress import SHOCK_KINDS, SIZE_RANGE, StressScenario, StressShock
+from computeloop.scenario.stress import (
+    DEFAULT_START,
+    SHOCK_KEYS,
+    SHOCK_KINDS,
+    StressScenario,
+    StressShock,
+    allowed_keys,
+)
 from computeloop.scenario.timeaxis import Quarter
 
 F = NDArray[np.float64]
 
-DEFAULT_PRESET_START = "2027Q1"
-"""Start of the preset shocks unless another is given: the first quarter in which every
-chip deal of the default scenario has production under way."""
+DEFAULT_PRESET_START = DEFAULT_START
+"""Start of every shock written without one (presets, ``--shock`` specs, scenario stresses,
+reverse stress): the first quarter in which every chip deal of the default scenario has
+production under way."""
 
 _PRESETS: dict[str, tuple[str, list[dict[str, object]]]] = {
     "lab-cut-25": (
@@ -148,6 +156,12 @@ def parse_shock(spec: str) -> StressShock:
                 f"shock {spec!r}: bad option {item.strip()!r}; use deals=A+B, entity=NAME "
                 "or quarters=N"
             )
+        if key not in SHOCK_KEYS[kind]:
+            raise InputError(
+                f"shock {spec!r}: key {key!r} does not apply to {kind}; {allowed_keys(kind)}"
+            )
+        if key in data:
+            raise InputError(f"shock {spec!r}: key {key!r} given twice")
         data[key] = [d for d in value.split("+") if d] if key == "deals" else value
     return _validated(spec, data)
 
@@ -168,13 +182,12 @@ def _validated(spec: str, data: dict[str, object]) -> StressShock:
     try:
         return StressShock.model_validate(data)
     except ValidationError as exc:
-        msgs = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'shock'}: "
-            + str(e["msg"]).removeprefix("Value error, ")
-            for e in exc.errors()
-        )
-        lo_hi = SIZE_RANGE.get(str(data.get("kind")), (0.0, 1.0, ""))
-        raise InputError(f"shock {spec!r}: {msgs} (size range {lo_hi[0]:g}-{lo_hi[1]:g})") from None
+        msgs = []
+        for e in exc.errors():
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            loc = ".".join(str(p) for p in e["loc"])
+            msgs.append(f"{loc}: {msg}" if loc else msg)
+        raise InputError(f"shock {spec!r}: {'; '.join(msgs)}") from None
 
 
 def custom_stress(shocks: list[StressShock], name: str = "custom") -> StressScenario:
@@ -209,13 +222,41 @@ class Applied:
 
 
 def shock_start(s: Scenario, shock: StressShock) -> int:
-    """Index of the shock's first quarter (default: the quarter after ``meta.as_of``)."""
-    q = shock.start or Quarter.parse(s.meta.as_of) + 1
+    """Index of the shock's first quarter (default ``DEFAULT_START``, 2027Q1)."""
+    q = shock.start or Quarter.parse(DEFAULT_START)
     if not s.time.contains(q):
+        hint = "" if shock.start else " (the default start; give @QUARTER or --start)"
         raise InputError(
-            f"shock {shock.kind}: start {q} is outside the time axis {s.time.start}-{s.time.end}"
+            f"shock {shock.kind}: start {q}{hint} is outside the time axis "
+            f"{s.time.start}-{s.time.end}"
         )
     return s.time.index(q)
+
+
+def check_shock(s: Scenario, shock: StressShock) -> None:
+    """Refuse a shock the scenario cannot take: an unknown or non-delivering deal, an
+    unknown entity, or a share-price fall of an entity that has no share price."""
+    deals = [d.name for d in s.deals if isinstance(d, ComputeCommitment | CapacityContract)]
+    for name in shock.deals:
+        if name not in deals:
+            raise InputError(
+                f"shock {shock.kind}: deals: unknown or non-delivering deal {name!r}; "
+                f"must be one of {deals}"
+            )
+    if shock.entity is None:
+        return
+    known = {e.name: e for e in s.entities}
+    priced = [e.name for e in s.entities if e.share_price_quarter is not None]
+    ent = known.get(shock.entity)
+    if ent is None:
+        raise InputError(
+            f"shock {shock.kind}: entity: unknown {shock.entity!r}; with a share price: {priced}"
+        )
+    if shock.kind == "share_price" and ent.share_price_quarter is None:
+        raise InputError(
+            f"shock share_price: entity {shock.entity!r} has no share price in the scenario "
+            f"(no share_price_quarter), so its price cannot fall; with a share price: {priced}"
+        )
 
 
 def apply_stress(s: Scenario, stress: StressScenario) -> Applied:
@@ -230,14 +271,7 @@ def apply_stress(s: Scenario, stress: StressScenario) -> Applied:
     for shock in stress.shocks:
         t0 = shock_start(s, shock)
         starts.append(t0)
-        for name in shock.deals:
-            if name not in deals:
-                raise InputError(
-                    f"shock {shock.kind}: unknown or non-delivering deal {name!r}; "
-                    f"must be one of {list(deals)}"
-                )
-        if shock.kind == "share_price" and shock.entity not in {e.name for e in s.entities}:
-            raise InputError(f"shock share_price: unknown entity {shock.entity!r}")
+        check_shock(s, shock)
         targets = shock.deals or [n for n, d in deals.items() if _is_lab_deal(s, d)]
         if shock.kind == "deployment_cut":
             for name in targets:
