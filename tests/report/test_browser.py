@@ -35,7 +35,7 @@ EXPECTED_CHARTS = {
     "fan-funding-gap",
     "warrant-odds",
     # the valuation section (Monte Carlo runs) and one `--stress` section
-    "valuation-amd-warrant-fair-value-usd",
+    "valuation-amd-warrant-fair-value-beside-headline-usd",
     "valuation-amd-warrant-vesting-probability",
     "section-1-total-loss-usd",
 }
@@ -98,7 +98,7 @@ def test_the_capital_loop_draws_nodes_and_links(page: Any) -> None:
     )
     assert "OpenAI" in labels
     assert any(label.startswith("NVIDIA: equity") for label in labels)
-    assert any(label.startswith("NVIDIA: systems") for label in labels)
+    assert any(label.startswith("NVIDIA: chips") for label in labels)
 
 
 @pytest.mark.parametrize("chart", ["fan-gw-online", "fan-revenue", "fan-cash", "fan-funding-gap"])

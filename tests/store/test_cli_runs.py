@@ -100,3 +100,89 @@ def test_runs_commands_reject_bad_ids_and_formats(cli: Any, tmp_path: Path) -> N
             "--store", db, "--json")
     )  # fmt: skip
     assert good["bytes"] == (tmp_path / "x.csv").stat().st_size
+
+
+def test_stress_and_valuation_settings_are_shown_and_compared(cli: Any, tmp_path: Path) -> None:
+    db = tmp_path / "runs.duckdb"
+    for preset in ("lab-cut-25", "missed-lease-payment"):
+        assert cli("stress", "--preset", preset, "--store", db, "--json").exit_code == 0
+    missed, cut = run_ids(cli, db)
+    d = ok_json(cli("runs", "diff", cut, missed, "--store", db, "--json"))
+    settings = {c["name"]: (c["a"], c["b"]) for c in d["settings"]}
+    assert settings["stress.name"] == ("lab-cut-25", "missed-lease-payment")
+    assert settings["stress.shocks[0].kind"] == ("deployment_cut", "missed_payment")
+    assert settings["stress.shocks[0].size"] == (0.25, 1.0)
+    assert not any(m["key"].startswith("stress.") for m in d["metrics"])  # settings, not metrics
+    text = cli("runs", "diff", cut, missed, "--store", db)
+    assert "run setting: stress.name" in text.stdout and "missed-lease-payment" in text.stdout
+    assert "e+0" not in text.stdout  # dollars with units, never 2.999e+08
+    assert "$3.2B" in text.stdout  # Oracle's unpaid lease payments
+    shown = cli("runs", "show", cut, "--store", db)
+    assert shown.exit_code == 0, shown.output
+    assert "lab-cut-25" in shown.stdout and "stress.shocks[0].size" in shown.stdout
+    assert "losses_usd.total" in shown.stdout and "entities.AMD" in shown.stdout
+    assert "e+0" not in shown.stdout
+    as_json = ok_json(cli("runs", "show", cut, "--store", db, "--json"))
+    assert as_json["settings"]["stress"]["name"] == "lab-cut-25"
+    for rate in ("0.04", "0.05"):
+        args = ("value", "--paths", "1000", "--seed", "1", "--rate", rate)
+        assert cli(*args, "--store", db, "--json").exit_code == 0
+    high, low = run_ids(cli, db)[:2]
+    d = ok_json(cli("runs", "diff", low, high, "--store", db, "--json"))
+    assert {c["name"]: (c["a"], c["b"]) for c in d["settings"]} == {"rate": (0.04, 0.05)}
+    shown = cli("runs", "show", high, "--store", db)
+    assert "hurdle_monitoring" in shown.stdout and "fair_value_usd" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kind", "foo"], "error: kind: must be one of ['run', 'value', 'stress', 'report']"),
+        (["--limit", "-1"], "error: limit: must be a whole number >= 1, got -1"),
+        (["--limit", "0"], "error: limit: must be a whole number >= 1, got 0"),
+    ],
+)
+def test_runs_list_rejects_bad_filters(
+    cli: Any, tmp_path: Path, args: list[str], message: str
+) -> None:
+    db = tmp_path / "runs.duckdb"
+    assert cli("run", "--store", db, "--json").exit_code == 0
+    result = cli("runs", "list", *args, "--store", db)
+    assert result.exit_code == 2 and result.stderr.startswith(message), result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["list"], ["show", "abc"], ["diff", "abc", "def"], ["export", "abc", "--format", "csv"]],
+)
+def test_runs_commands_name_a_missing_store(cli: Any, tmp_path: Path, command: list[str]) -> None:
+    db = tmp_path / "typo" / "path.duckdb"
+    extra = ["--out", str(tmp_path / "x.csv")] if command[0] == "export" else []
+    result = cli("runs", *command, *extra, "--store", db)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: store: {db} does not exist"), result.stderr
+    assert not db.parent.exists()
+
+
+def test_runs_list_never_cuts_run_ids(cli: Any, write_scenario: Any, tmp_path: Path) -> None:
+    db = tmp_path / "runs.duckdb"
+    long_name = "a-scenario-with-a-rather-long-name-" * 2 + "0123456789"  # 80, the most
+    path = write_scenario({"meta.name": long_name})
+    args = ("--paths", "4096", "--seed", "12345678901234")  # a wide seed column too
+    assert cli("run", path, *args, "--store", db, "--json").exit_code == 0
+    (run_id,) = run_ids(cli, db)
+    listed = cli("runs", "list", "--store", db)
+    assert listed.exit_code == 0, listed.output
+    assert run_id in listed.stdout  # whole, on one line, at 120 columns
+    assert "…" not in listed.stdout  # the scenario name wraps instead
+
+
+def test_a_reports_optional_sections_are_run_settings(cli: Any, tmp_path: Path) -> None:
+    db = tmp_path / "runs.duckdb"
+    out = tmp_path / "r.html"
+    for extra in ([], ["--stress", "lab-cut-25"]):
+        result = cli("report", "--paths", "1", "--out", out, *extra, "--store", db, "--json")
+        assert result.exit_code == 0, result.output
+    stressed, plain = run_ids(cli, db)
+    d = ok_json(cli("runs", "diff", plain, stressed, "--store", db, "--json"))
+    assert d["settings"] == [{"name": "report_sections.stress[0]", "a": None, "b": "lab-cut-25"}]

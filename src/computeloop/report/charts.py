@@ -72,7 +72,8 @@ def _flows(r: Results, sel: Any) -> tuple[list[tuple[str, float]], list[tuple[st
     cash_before = float(ds.lab_cash.isel(quarter=sel.start - 1)) if sel.start else _cash0(s)
     sources.append(("Credit line drawn", max(float(q.lab_debt[-1]) - debt_before, 0.0)))
     d_cash = float(q.lab_cash[-1]) - cash_before
-    uses = _deal_uses(r, q)
+    uses, passed = _deal_uses(r, q)
+    sources += passed
     if d_cash < 0:
         sources.append(("Cash drawn down", -d_cash))
     other = sum(v for _, v in sources) - sum(v for _, v in uses) - max(d_cash, 0.0)
@@ -90,19 +91,56 @@ def _cash0(s: Scenario) -> float:
     return float(s.lab.cash_usd.value)
 
 
-def _deal_uses(r: Results, q: xr.Dataset) -> list[tuple[str, float]]:
-    out: dict[str, float] = {}
-    for d in r.scenario.deals:
+def _deal_uses(
+    r: Results, q: xr.Dataset
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """(uses, extra sources) for the deals: vendors' chip revenue apart from the rest.
+
+    A compute deal's payments are split into the vendor's revenue from the lab (the chips,
+    ``revenue_from_lab``) and the rest (other content, the lessors' interest).
+    A lessor pays the vendor on delivery while the lab pays the lease over the following
+    quarters, so in a period where the vendor's revenue exceeds the lab's payments the
+    difference is shown as a source: the lessors' financing, passed through to the vendor.
+    """
+    s = r.scenario
+    uses: dict[str, float] = {}
+    sources: list[tuple[str, float]] = []
+    paid: dict[str, float] = {}
+    leased: set[str] = set()
+    for d in s.deals:
         if isinstance(d, ComputeCommitment):
-            how = " (lease payments)" if d.financing == "lease" else ""
-            key = f"{d.vendor}: systems{how}"
-            out[key] = out.get(key, 0.0) + float(q.lab_payment.sel(deal=d.name).sum())
-        elif isinstance(d, CapacityContract):
+            paid[d.vendor] = paid.get(d.vendor, 0.0) + float(q.lab_payment.sel(deal=d.name).sum())
+            if d.financing == "lease":
+                leased.add(d.vendor)
+    for vendor, p in paid.items():
+        rev = float(q.revenue_from_lab.sel(entity=vendor).sum())
+        uses[f"{vendor}: chips (its revenue from the lab)"] = rev
+        rest = "other content, lessors' interest" if vendor in leased else "other content"
+        uses[f"{vendor} deals: {rest}"] = max(p - rev, 0.0)
+        if rev > p:
+            sources.append((f"Lessors: {vendor} chips paid ahead of the lease", rev - p))
+    for d in s.deals:
+        if isinstance(d, CapacityContract):
             for b in d.builders:
                 key = f"{b.entity}: data-centre rent"
                 rent = float(q.lab_payment.sel(deal=d.name).sum()) * b.share.value
-                out[key] = out.get(key, 0.0) + rent
-    return list(out.items())
+                uses[key] = uses.get(key, 0.0) + rent
+    return list(uses.items()), sources
+
+
+def vendor_loop(r: Results, sel: slice) -> dict[str, tuple[float, float]]:
+    """Per chip vendor over the quarters ``sel``: (money put in, revenue from the lab).
+
+    Money put in is the vendor's equity investment plus the warrant shares it gave; the
+    ratio of the two is the circularity ratio of ``computeloop run`` (``metrics.vendors``).
+    """
+    q = r.dataset.isel(path=0).isel(quarter=sel)
+    out: dict[str, tuple[float, float]] = {}
+    for e in r.scenario.entities:
+        if e.kind == "chip_vendor":
+            put_in = float((q.investment_in_lab + q.warrant_value_given).sel(entity=e.name).sum())
+            out[e.name] = (put_in, float(q.revenue_from_lab.sel(entity=e.name).sum()))
+    return out
 
 
 def _owner(label: str) -> str:
@@ -121,31 +159,25 @@ def _frame(r: Results, period: str, sel: slice) -> FlowFrame:
     centre = len(sources)
     links = [Link(i, centre, v / B, f"{n} -> {lab}") for i, (n, v) in enumerate(sources)]
     links += [Link(centre, centre + 1 + j, v / B, f"{lab} -> {n}") for j, (n, v) in enumerate(uses)]
-    reading = _loop_reading(period, lab, sources, uses)
+    reading = _loop_reading(period, lab, sum(v for _, v in sources), vendor_loop(r, sel))
     return FlowFrame(period, tuple(nodes), tuple(node_colors), tuple(column), tuple(links), reading)
 
 
 def _loop_reading(
-    period: str, lab: str, sources: list[tuple[str, float]], uses: list[tuple[str, float]]
+    period: str, lab: str, total_in: float, vendors: dict[str, tuple[float, float]]
 ) -> str:
-    back = {_owner(n): v for n, v in sources if "equity" in n or "warrant" in n}
-    paid: dict[str, float] = {}
-    for n, v in uses:
-        if "systems" in n:
-            paid[_owner(n)] = paid.get(_owner(n), 0.0) + v
     parts = [
-        f"{name} put in {usd(v)} and was paid {usd(paid.get(name, 0.0))}"
-        for name, v in back.items()
-        if v > 0
+        f"{name} put in {usd(put_in)} (equity, warrant shares) and its revenue from {lab} "
+        f"was {usd(rev)}" + (f", a circularity of {pct(put_in / rev)}" if rev > 0 else "")
+        for name, (put_in, rev) in vendors.items()
+        if put_in > 0
     ]
-    total_in = sum(v for _, v in sources)
     if not parts:
         return f"In {period} {usd(total_in)} flows through {lab}; no vendor money comes back in."
-    leased = any("lease" in n for n, _ in uses)
     return (
         f"In {period} {usd(total_in)} flows through {lab}; vendor money returns as purchases: "
         + "; ".join(parts)
-        + (" (lease payments to the lessors who buy the chips)." if leased else ".")
+        + ". The rest of the payments for the systems is other content and lessors' interest."
     )
 
 
@@ -167,7 +199,9 @@ def capital_loop(r: Results) -> Chart:
         frames=tuple(frames),
         scale="usd_b",
         note="Central values. A vendor's colour on the left (equity, warrant shares) returns "
-        "on the right as purchases of its systems. Choose a year above the diagram.",
+        "on the right as its revenue from the lab (the chips). Lessors pay for chips on "
+        "delivery, so in a year where that exceeds the lease payments the difference is shown "
+        "as lessors' money passed through. Choose a year above the diagram.",
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from computeloop.errors import OutputError
-from computeloop.report.spec import Chart, FlowFrame, Report, Section, Series, Table
+from computeloop.report.spec import Chart, FlowFrame, Report, Section, Series, Table, pct_range
 from computeloop.store.export import write_atomic
 
 _CSS = """
@@ -169,16 +169,18 @@ def figure(chart: Chart) -> Any:
         for s in chart.series:
             for t in _xy_traces(go, s):
                 fig.add_trace(t)
+        horizontal = any(s.kind == "hbar" for s in chart.series)
         layout.update(
             xaxis={"title": {"text": chart.x_label}},
-            yaxis={
-                "title": {"text": chart.y_label},
-                "ticksuffix": "%" if chart.scale == "pct" else "",
-            },
+            yaxis={"title": {"text": chart.y_label}},
             barmode="group",
         )
         if chart.scale == "pct":
-            layout["yaxis"]["range"] = [0, 110]
+            value_axis = layout["xaxis" if horizontal else "yaxis"]
+            value_axis.update(ticksuffix="%", range=list(pct_range(chart)))
+        if horizontal:
+            layout["yaxis"]["automargin"] = True
+            layout["hovermode"] = "y unified"
     fig.update_layout(**layout)
     return fig
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from computeloop.errors import OutputError
-from computeloop.report.spec import Chart, FlowFrame, Report, Series
+from computeloop.report.spec import Chart, FlowFrame, Report, Series, pct_range
 from computeloop.report.units import usd
 from computeloop.store.export import write_atomic
 
@@ -43,7 +43,8 @@ def _decorate(fig: Any, ax: Any, chart: Chart) -> None:
     if chart.note:
         caption += "\n" + textwrap.fill(chart.note, 160)
     fig.text(0.01, 0.005, caption, fontsize=8.5, color="#333", va="bottom")
-    fig.get_layout_engine().set(rect=(0, 0.08, 1, 0.92))
+    bottom = min(0.03 + 0.024 * (caption.count("\n") + 1), 0.3)  # room for every line
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
 
 
 def _bars(ax: Any, bars: list[Series], horizontal: bool) -> None:
@@ -59,6 +60,10 @@ def _bars(ax: Any, bars: list[Series], horizontal: bool) -> None:
         if horizontal:
             ax.barh(pos, y, height=width, **kw)
             ax.set_yticks(np.arange(len(s.x)), [textwrap.fill(x, 28) for x in s.x])
+            for p, v, t in zip(pos, y, s.text or (), strict=False):
+                ax.annotate(
+                    t, (v, p), textcoords="offset points", xytext=(4, 0), va="center", fontsize=8
+                )
             continue
         err = None if s.error is None else [e or 0.0 for e in s.error]
         ax.bar(pos, y, width=width, bottom=s.base, yerr=err, capsize=4, **kw)
@@ -94,10 +99,20 @@ def _xy(fig: Any, chart: Chart) -> None:
             step = max(1, len(s.x) // 8)
             ax.set_xticks(t[::step], [s.x[i] for i in t[::step]])
     if chart.scale == "pct":
-        ax.set_ylim(0, 110)
+        lo, hi = pct_range(chart)
+        horizontal = bool(bars) and bars[0].kind == "hbar"
+        (ax.set_xlim if horizontal else ax.set_ylim)(lo, hi)
+        axis = ax.xaxis if horizontal else ax.yaxis
+        axis.set_major_formatter(_percent_formatter())
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     _decorate(fig, ax, chart)
+
+
+def _percent_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: f"{v:g}%")
 
 
 def _ribbon(
@@ -232,11 +247,19 @@ def write_pngs(report: Report, directory: Path) -> list[Path]:
     return out
 
 
-def _draw(chart: Chart, path: Path) -> None:
+def draw_figure(chart: Chart) -> Any:
+    """The matplotlib figure of one chart (not yet saved)."""
     from matplotlib import rc_context
 
     # Dollar signs are text here, not the start of mathematical notation.
     with rc_context({"text.parse_math": False}):
         fig = _figure()
         (_flow if chart.kind == "flow" else _xy)(fig, chart)
-        fig.savefig(path, format="png")
+    return fig
+
+
+def _draw(chart: Chart, path: Path) -> None:
+    from matplotlib import rc_context
+
+    with rc_context({"text.parse_math": False}):
+        draw_figure(chart).savefig(path, format="png")

@@ -21,8 +21,13 @@ def _mean(d: Mapping[str, Any] | None, key: str = "mean") -> float | None:
     return float(v) if isinstance(v, int | float) else None
 
 
+VALUE_KEY = "fair_value_beside_headline_usd"
+FAIR = "fair value (Monte Carlo mean)"
+HEADLINE = "headline (shares x share price)"
+
+
 def valuation_section(v: Mapping[str, Any]) -> dict[str, Any]:
-    """Fair value against headline, and vesting odds, per warrant tranche.
+    """Fair value beside headline (one grouped bar chart), and vesting odds, per tranche.
 
     ``v`` maps warrant names to the ``warrants.<name>`` objects of ``value --json``
     (or of ``run --paths N --json``).
@@ -39,13 +44,15 @@ def valuation_section(v: Mapping[str, Any]) -> dict[str, Any]:
         ]
         per: dict[str, Any] = {}
         out[name] = per
-        per["fair_value_usd"] = {
-            lab: _mean(t["fair_value_usd"]) or 0.0
-            for lab, t in zip(labels, w["tranches"], strict=True)
-        }
-        per["headline_value_usd"] = {
-            lab: float(t["headline_value_usd"])
-            for lab, t in zip(labels, w["tranches"], strict=True)
+        per[VALUE_KEY] = {
+            FAIR: {
+                lab: _mean(t["fair_value_usd"]) or 0.0
+                for lab, t in zip(labels, w["tranches"], strict=True)
+            },
+            HEADLINE: {
+                lab: float(t["headline_value_usd"])
+                for lab, t in zip(labels, w["tranches"], strict=True)
+            },
         }
         per["vesting_probability"] = {
             lab: _mean(t["vesting_probability"], "p") or 0.0

@@ -88,6 +88,21 @@ class Chart:
     note: str = ""
 
 
+def pct_range(chart: Chart) -> tuple[float, float]:
+    """The value axis of a percentage chart: 0-110%, widened to fit values beyond it.
+
+    >>> pct_range(Chart("c", "t", "%", "", "", "", series=(Series("s", ("a",), (150.0,)),)))
+    (0.0, 165.0)
+    """
+    tops: list[float] = []
+    for s in chart.series:
+        errors = s.error or (None,) * len(s.y)
+        tops += [v + (e or 0.0) for v, e in zip(s.y, errors, strict=True) if v is not None]
+        tops += [v for v in s.high or () if v is not None]
+    lows = [v for s in chart.series for v in s.y if v is not None]
+    return min([0.0, *(1.1 * v for v in lows)]), max([110.0, *(1.1 * v for v in tops)])
+
+
 @dataclass(frozen=True)
 class Table:
     """A table of already-formatted cells; ``details`` rows are shown collapsed."""

@@ -145,22 +145,56 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def _numeric_maps(data: Any, key: str = "") -> list[tuple[str, dict[str, float], str]]:
+NumericMap = tuple[str, dict[str, dict[str, float]], str]
+"""(key path, {series: {name: number}}, unit): one bar chart, one or more series."""
+
+
+def _numbers(data: Mapping[str, Any]) -> dict[str, float] | None:
+    """``data`` as name -> number when every value is a number, else None."""
+    nums = {str(k): float(v) for k, v in data.items() if _is_number(v)}
+    return nums if nums and len(nums) == len(data) else None
+
+
+def _grouped(data: Mapping[str, Any]) -> dict[str, dict[str, float]] | None:
+    """Two to four series of numbers over the same names (a grouped bar chart), else None.
+
+    >>> _grouped({"fair value": {"a": 1, "b": 2}, "headline": {"a": 3, "b": 3}})
+    {'fair value': {'a': 1.0, 'b': 2.0}, 'headline': {'a': 3.0, 'b': 3.0}}
+    >>> _grouped({"loss_usd": {"a": 1e9, "b": 2e9}, "loss_share": {"a": 0.1, "b": 0.2}}) is None
+    True
+    """
+    if not 2 <= len(data) <= 4 or not all(isinstance(v, Mapping) for v in data.values()):
+        return None
+    series = {str(k): _numbers(v) for k, v in data.items()}
+    names = {tuple(v) if v is not None else None for v in series.values()}
+    if None in names or len(names) != 1 or len({unit_of_key(k) for k in series}) != 1:
+        return None  # different names, or series in different units: separate charts
+    return {k: v for k, v in series.items() if v is not None}
+
+
+def _numeric_maps(data: Any, key: str = "") -> list[NumericMap]:
     """Every mapping of names to numbers (two or more, one unit) inside ``data``.
 
-    Returns (key path, the numbers, their unit); the unit comes from the names, or from
-    the mapping's own key when the names carry none (``{"loss_usd": {"AMD": 1e9, ...}}``).
+    Returns (key path, the series of numbers, their unit); the unit comes from the names,
+    or from the mapping's own key when the names carry none (``{"loss_usd": {"AMD": 1e9,
+    ...}}``). A mapping of two to four such maps over the same names (``{"value_usd":
+    {"fair value": {...}, "headline": {...}}}``) is one chart of grouped bars.
     """
-    out: list[tuple[str, dict[str, float], str]] = []
-    if isinstance(data, Mapping):
-        nums = {str(k): float(v) for k, v in data.items() if _is_number(v)}
-        units = {unit_of_key(k) for k in nums}
-        if len(nums) >= 2 and len(nums) == len(data) and len(units) == 1:
-            unit = units.pop() or unit_of_key(key)
-            out.append((key, nums, unit))
-        for k, v in data.items():
-            if isinstance(v, Mapping):
-                out += _numeric_maps(v, f"{key}.{k}" if key else str(k))
+    out: list[NumericMap] = []
+    if not isinstance(data, Mapping):
+        return out
+    grouped = _grouped(data)
+    if grouped is not None:
+        return [(key, grouped, unit_of_key(key))]
+    nums = _numbers(data)
+    units = {unit_of_key(k) for k in nums or {}}
+    if nums is not None and len(nums) >= 2 and len(units) == 1:
+        out.append(
+            (key, {key.rsplit(".", 1)[-1] or "value": nums}, units.pop() or unit_of_key(key))
+        )
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            out += _numeric_maps(v, f"{key}.{k}" if key else str(k))
     return out
 
 
@@ -188,6 +222,51 @@ def _humanize(key: str) -> str:
     return ": ".join(w for w in words if w)
 
 
+def _bar_chart(
+    section_id: str,
+    title: str,
+    names_label: str,
+    key: str,
+    series: dict[str, dict[str, float]],
+    unit: str,
+) -> Chart:
+    """Horizontal bars of one or more series over the same names (grouped when several)."""
+    div = 1e9 if unit == "USD" else (0.01 if unit == "share" else 1.0)
+    label = {"USD": "US$ billions", "share": "%", "GW": "GW"}.get(unit, "value")
+    first = next(iter(series.values()))
+    biggest = max(first, key=lambda k: abs(first[k]))
+    several = len(series) > 1
+    reading = f"The largest is {biggest}: {value(first[biggest], unit)}."
+    if several:
+        reading = (
+            "; ".join(
+                f"{name}: {value(sum(nums.values()), unit)} in all" for name, nums in series.items()
+            )
+            + "."
+        )
+    return Chart(
+        id=f"{section_id}-{key or 'values'}".replace(".", "-").replace("_", "-"),
+        title=f"{title}: {_humanize(key) or 'values'}",
+        units=label,
+        x_label=label,
+        y_label=names_label,
+        reading=reading,
+        series=tuple(
+            Series(
+                name if several else (key or title),
+                tuple(nums),
+                tuple(v / div for v in nums.values()),
+                "hbar",
+                PALETTE[(2 + i) % len(PALETTE)] if several else PALETTE[2],
+                group=name if several else None,
+                text=tuple(value(v, unit) for v in nums.values()),
+            )
+            for i, (name, nums) in enumerate(series.items())
+        ),
+        scale="usd_b" if unit == "USD" else ("pct" if unit == "share" else "plain"),
+    )
+
+
 def generic_section(section_id: str, title: str, data: Mapping[str, Any]) -> Section:
     """A section for any JSON-ready dict: bars for name -> number maps, a table of the rest.
 
@@ -199,30 +278,8 @@ def generic_section(section_id: str, title: str, data: Mapping[str, Any]) -> Sec
     body = {k: v for k, v in data.items() if k not in ("title", "reading", "names")}
     names_label = str(data.get("names", "name"))
     items: list[Chart | Table] = []
-    for key, nums, unit in _numeric_maps(body)[:6]:
-        div = 1e9 if unit == "USD" else (0.01 if unit == "share" else 1.0)
-        label = {"USD": "US$ billions", "share": "%", "GW": "GW"}.get(unit, "value")
-        biggest = max(nums, key=lambda k: abs(nums[k]))
-        items.append(
-            Chart(
-                id=f"{section_id}-{key or 'values'}".replace(".", "-").replace("_", "-"),
-                title=f"{title}: {_humanize(key) or 'values'}",
-                units=label,
-                x_label=label,
-                y_label=names_label,
-                reading=f"The largest is {biggest}: {value(nums[biggest], unit)}.",
-                series=(
-                    Series(
-                        key or title,
-                        tuple(nums),
-                        tuple(v / div for v in nums.values()),
-                        "hbar",
-                        PALETTE[2],
-                    ),
-                ),
-                scale="usd_b" if unit == "USD" else ("pct" if unit == "share" else "plain"),
-            )
-        )
+    for key, series, unit in _numeric_maps(body)[:8]:
+        items.append(_bar_chart(section_id, title, names_label, key, series, unit))
     rows = _flat_rows(body)
     items.append(
         Table(f"{section_id}-table", f"{title}: every figure", ("figure", "value"), tuple(rows))

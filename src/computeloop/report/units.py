@@ -96,11 +96,21 @@ def unit_of_key(key: str) -> str:
     ('USD', 'GW', 'share')
     >>> unit_of_key("metrics.lab.peak_funding_gap_usd.p95_stderr")
     'USD'
+    >>> unit_of_key("entities.AMD.losses_usd.total"), unit_of_key("rounds.clearing")
+    ('USD', '')
     """
     parts = [k.removesuffix("_stderr") for k in key.split(".")]
     while len(parts) > 1 and (parts[-1] in _STATS or parts[-1].isdigit()):
         parts.pop()
-    last = parts[-1]
+    # A name without a unit takes its parent's: losses_usd.total, idle_usd.Oracle.stress.
+    for part in reversed(parts):
+        unit = _unit_of_name(part)
+        if unit:
+            return unit
+    return ""
+
+
+def _unit_of_name(last: str) -> str:
     if last.endswith("_usd") or last == "usd" or last.startswith("usd_"):
         return "USD"
     if "gw" in last.split("_"):

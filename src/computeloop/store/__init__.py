@@ -53,6 +53,7 @@ __all__ = [
     "default_store_path",
     "deterministic_bands",
     "diff_runs",
+    "existing_store",
     "export_run",
     "get_run",
     "list_runs",
@@ -185,7 +186,15 @@ def list_runs(
     scenario: str | None = None,
     limit: int | None = None,
 ) -> list[RunRow]:
-    """Recorded runs, newest first, optionally of one kind or scenario."""
+    """Recorded runs, newest first, optionally of one kind or scenario (at most ``limit``).
+
+    An absent store has no runs. ``kind`` must be one of :data:`KINDS` and ``limit``
+    at least 1 (input errors otherwise).
+    """
+    if kind is not None and kind not in KINDS:
+        raise InputError(f"kind: must be one of {list(KINDS)}, got {kind!r}")
+    if limit is not None and limit < 1:
+        raise InputError(f"limit: must be a whole number >= 1, got {limit}")
     return query_runs(_store_path(store), kind=kind, scenario=scenario, limit=limit)
 
 
@@ -197,6 +206,22 @@ def get_run(run_id: str, store: Path | None = None) -> StoredRun:
 def store_path(store: Path | None = None) -> Path:
     """The store file used for ``store`` (None: the default location)."""
     return _store_path(store)
+
+
+def existing_store(store: Path | None = None) -> Path:
+    """The store file used for ``store``; an input error when there is none.
+
+    Reading commands call this first, so a mistyped ``--store`` path is named rather
+    than shown as an empty store.
+    """
+    path = _store_path(store)
+    if not path.is_file():
+        what = "is not a file" if path.exists() else "does not exist"
+        raise InputError(
+            f"store: {path} {what}; no runs are recorded there (give the --store file a "
+            f"command recorded into, or set {ENV_VAR})"
+        )
+    return path
 
 
 def diff_runs(first: str, second: str, store: Path | None = None) -> dict[str, Any]:

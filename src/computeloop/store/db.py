@@ -48,7 +48,21 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS bands (run_id VARCHAR, series VARCHAR, quantile DOUBLE,
         quarter VARCHAR, quarter_index INTEGER, value DOUBLE)""",
 )
-_SKIP_KEYS = frozenset({"schema_version", "seed", "paths", "series", "bands"})
+SETTING_KEYS = (
+    "stress",
+    "start",
+    "assumptions",
+    "rate",
+    "measure",
+    "hurdle_monitoring",
+    "antithetic",
+    "report_sections",
+)
+"""Top-level summary keys that are a run's settings (stress, valuation, a report's optional
+sections), not its metrics."""
+_SKIP_KEYS = frozenset(
+    {"schema_version", "seed", "paths", "series", "bands", "industry", *SETTING_KEYS}
+)
 
 
 @dataclass(frozen=True)
@@ -82,9 +96,16 @@ class RunRow:
             "finished_at": _iso(self.finished_at),
         }
         if full:
+            out["settings"] = self.settings()
             out["scenario_text"] = self.scenario_text
             out["summary"] = self.summary
         return out
+
+    def settings(self) -> dict[str, Any]:
+        """The command's settings kept in its summary: a stress and its shocks, the
+        valuation's rate, measure, hurdle monitoring and antithetic paths (empty for ``run``).
+        """
+        return {k: self.summary[k] for k in SETTING_KEYS if k in self.summary}
 
 
 @dataclass(frozen=True)
@@ -113,8 +134,10 @@ def new_run_id(now: datetime) -> str:
 def flatten_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
     """Every number in a summary as ``dotted.key -> value`` (lists by index).
 
-    Book-keeping keys (seed, paths, schema version) and the per-quarter ``series`` and
-    ``bands`` are left out: the bands have their own table.
+    Book-keeping keys (seed, paths, schema version), the run's settings
+    (:data:`SETTING_KEYS`: a stress and its shocks, the valuation's rate, measure, ...)
+    and the per-quarter ``series``, ``industry`` and ``bands`` are left out: the bands
+    have their own table.
 
     >>> flatten_metrics({"seed": 1, "metrics": {"lab": {"gap_usd": 2.0, "q": None}},
     ...                  "tranches": [{"p": 0.5}], "ok": True, "name": "x"})

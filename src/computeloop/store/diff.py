@@ -123,20 +123,24 @@ def _z(change: float, sa: float | None, sb: float | None) -> float | None:
     return change / se if se > 0 else None
 
 
+def _settings(r: RunRow) -> dict[str, Any]:
+    return {
+        "kind": r.kind,
+        "scenario": r.scenario,
+        "seed": r.seed,
+        "paths": r.paths,
+        "computeloop_version": r.version,
+        **r.settings(),
+    }
+
+
 def compare(
     a: RunRow, am: Mapping[str, float | None], b: RunRow, bm: Mapping[str, float | None]
 ) -> dict[str, Any]:
     """The JSON-ready diff of run ``a`` to run ``b`` (documented in docs/report.md)."""
     settings = [
-        {"name": name, "a": getattr(a, attr), "b": getattr(b, attr)}
-        for name, attr in (
-            ("kind", "kind"),
-            ("scenario", "scenario"),
-            ("seed", "seed"),
-            ("paths", "paths"),
-            ("computeloop_version", "version"),
-        )
-        if getattr(a, attr) != getattr(b, attr)
+        {"name": c["path"], "a": c["a"], "b": c["b"]}
+        for c in input_changes(_settings(a), _settings(b))
     ]
     inputs = input_changes(json.loads(a.scenario_json), json.loads(b.scenario_json))
     moved, unchanged = metric_changes(am, bm)
